@@ -1,0 +1,1 @@
+"""Audit log of staff actions; it never records anything about respondents."""

@@ -1,0 +1,20 @@
+"""The `flask pulse ...` command group; each feature adds its commands here."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+pulse_cli = AppGroup("pulse", help="Pulse administration commands.")
+
+
+def init_app(app: Flask) -> None:
+    from pulse.org import cli as org_cli
+
+    org_cli.register(pulse_cli)
+    app.cli.add_command(pulse_cli)
+
+
+def echo_error(message: str) -> None:
+    click.secho(message, fg="red", err=True)

@@ -1,0 +1,11 @@
+"""Teams, people and the directory import."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from pulse.org.routes import bp
+
+    app.register_blueprint(bp)

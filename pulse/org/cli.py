@@ -1,0 +1,9 @@
+"""Directory commands."""
+
+from __future__ import annotations
+
+from flask.cli import AppGroup
+
+
+def register(group: AppGroup) -> None:
+    """Attach the org commands to `flask pulse`."""
