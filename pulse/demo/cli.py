@@ -1,0 +1,50 @@
+"""`flask pulse demo`: load the demo organisation and print the staff logins."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from pulse.db import utcnow
+from pulse.demo import services
+from pulse.extensions import db
+
+
+def register(group: AppGroup) -> None:
+    group.add_command(demo)
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when the database has no people yet.")
+@click.option("--seed", default=2026, show_default=True, help="Seed for the simulated data.")
+def demo(if_empty: bool, seed: int) -> None:
+    """Load a realistic demo organisation (149 people in 14 teams over 3 levels)."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("The demo loads fake people; it is refused in production.")
+    if services.has_people():
+        if not if_empty:
+            raise click.ClickException(
+                "The database already has people. Use an empty database (make demo-reset) "
+                "or pass --if-empty to keep what is there."
+            )
+        click.echo("Demo data is already loaded.")
+        _print_logins(services.staff_logins())
+        return
+    with click.progressbar(length=1, label="Building the demo organisation") as bar:
+        result = services.build_demo(
+            now=utcnow(), password_method=current_app.config["PASSWORD_HASH_METHOD"], seed=seed
+        )
+        db.session.commit()
+        bar.update(1)
+    click.echo(f"Loaded {result.people} people in {result.teams} teams.")
+    _print_logins(result.logins)
+
+
+def _print_logins(logins: list[services.DemoLogin]) -> None:
+    if not logins:
+        return
+    click.echo(f"\nStaff logins (password for all: {services.DEMO_PASSWORD}):")
+    width = max(len(login.email) for login in logins)
+    for login in logins:
+        click.echo(f"  {login.role.value:<8} {login.email:<{width}}  {login.name} ({login.scope})")

@@ -1,0 +1,142 @@
+"""Build the demo organisation: 149 people in 14 teams over 3 levels, with staff logins."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from pulse.audit import services as audit
+from pulse.auth.passwords import hash_password
+from pulse.extensions import db
+from pulse.org.models import Person, Role, Team
+from pulse.org.services import ensure_team_path
+
+DEMO_PASSWORD = "pulse-demo-2026"  # noqa: S105 (documented demo login, refused in production)
+DOMAIN = "acme.example"
+
+# (team path, head count including its manager). Sizes vary on purpose: later features show
+# that small teams are suppressed to protect anonymity.
+TEAMS: list[tuple[str, int]] = [
+    ("Acme", 2),
+    ("Acme/Engineering", 2),
+    ("Acme/Engineering/Platform", 18),
+    ("Acme/Engineering/Mobile", 13),
+    ("Acme/Engineering/Data", 10),
+    ("Acme/Sales", 2),
+    ("Acme/Sales/EMEA", 20),
+    ("Acme/Sales/Americas", 16),
+    ("Acme/Operations", 2),
+    ("Acme/Operations/Customer Support", 26),
+    ("Acme/Operations/Logistics", 22),
+    ("Acme/People & Finance", 2),
+    ("Acme/People & Finance/Finance", 9),
+    ("Acme/People & Finance/HR", 5),
+]
+
+FIRST_NAMES = """Aisha Ben Carla Dmitri Elena Farid Grace Hiro Ines Jonas Kemi Liam Mei Nikolai Olivia
+Pablo Quinn Rosa Samir Tara Umar Vera Wen Ximena Yusuf Zoe Amara Bruno Chloe Diego Esme Felix
+Greta Hamza Ivy Jamal Kira Lucas Maya Noah Omar Priya Rafael Sofia Theo Uma Victor Willa Yara
+Zain Anya Caleb Dara Emil Freya Gideon Hana Idris Juno Kai Lena Mateo Nia Oscar""".split()
+LAST_NAMES = """Okafor Lindqvist Moreau Petrov Rossi Haddad Nakamura Costa Schmidt Adeyemi Murphy Chen
+Ivanova Brennan Garcia Novak Kowalski Santos Ahmed Fischer Tanaka Silva Dubois Jensen Kaur
+Mensah O'Brien Varga Yilmaz Romero Bauer Nilsen Ferreira Laine Hussain Walsh Duarte Park""".split()
+
+
+@dataclass
+class DemoLogin:
+    role: Role
+    name: str
+    email: str
+    scope: str
+
+
+@dataclass
+class DemoResult:
+    people: int = 0
+    teams: int = 0
+    logins: list[DemoLogin] = field(default_factory=list)
+
+
+def has_people() -> bool:
+    return bool(db.session.scalar(select(func.count()).select_from(Person)))
+
+
+def staff_logins() -> list[DemoLogin]:
+    """The staff accounts that can sign in, for printing after the demo loads."""
+    staff = db.session.scalars(
+        select(Person)
+        .where(Person.role != Role.EMPLOYEE, Person.password_hash.is_not(None))
+        .order_by(Person.role, Person.name)
+    ).all()
+    order = {Role.HR: 0, Role.LEADER: 1, Role.MANAGER: 2}
+    logins = [
+        DemoLogin(p.role, p.name, p.email, ", ".join(t.name for t in p.managed_teams) or "all")
+        for p in staff
+    ]
+    return sorted(logins, key=lambda login: (order.get(login.role, 9), login.name))
+
+
+def build_demo(*, now: datetime, password_method: str, seed: int = 2026) -> DemoResult:
+    """Create the demo organisation. Flushes; the caller commits."""
+    rng = random.Random(seed)
+    names = _unique_names(rng, sum(size for _, size in TEAMS))
+    password_hash = hash_password(DEMO_PASSWORD, password_method)
+    result = DemoResult()
+    cache: dict[tuple[int | None, str], Team] = {}
+    manager_of: dict[str, Person] = {}
+    members_of: dict[str, list[Person]] = {}
+
+    for path, size in TEAMS:
+        parts = path.split("/")
+        team = ensure_team_path(parts, now=now, cache=cache)
+        result.teams += 1
+        parent_manager = manager_of.get("/".join(parts[:-1]))
+        lead = _person(names.pop(), team, Role.MANAGER, now, parent_manager)
+        lead.password_hash = password_hash
+        lead.managed_teams = [team]
+        manager_of[path] = lead
+        members = [lead]
+        for _ in range(size - 1):
+            members.append(_person(names.pop(), team, Role.EMPLOYEE, now, lead))
+        db.session.add_all(members)
+        members_of[path] = members
+        result.people += len(members)
+
+    # The head of the root team is the organisation's leader; one HR person gets an HR login.
+    ceo = manager_of["Acme"]
+    ceo.role = Role.LEADER
+    ceo.managed_teams = []
+    hr_colleague = members_of["Acme/People & Finance/HR"][1]
+    hr_colleague.role = Role.HR
+    hr_colleague.password_hash = password_hash
+    db.session.flush()
+    audit.record(
+        "demo.load", actor=None, now=now, detail={"people": result.people, "teams": result.teams}
+    )
+    db.session.flush()
+    result.logins = staff_logins()
+    return result
+
+
+def _person(name: str, team: Team, role: Role, now: datetime, manager: Person | None) -> Person:
+    first, last = name.split(" ", 1)
+    local = f"{first}.{last}".lower().replace("'", "")
+    return Person(
+        email=f"{local}@{DOMAIN}",
+        name=name,
+        team=team,
+        role=role,
+        active=True,
+        line_manager=manager,
+        session_version=1,
+        created_at=now,
+    )
+
+
+def _unique_names(rng: random.Random, count: int) -> list[str]:
+    pairs = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
+    rng.shuffle(pairs)
+    return pairs[:count]

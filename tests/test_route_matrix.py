@@ -1,0 +1,151 @@
+"""Role x route matrix (SECURITY.md): every route in app.url_map, tried as every kind of visitor.
+
+The test fails when a route is added without an entry here, so no page ships unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from pulse.extensions import db
+from pulse.org.models import Person, Role
+from tests.conftest import login
+from tests.factories import make_person, make_staff, make_team
+
+OK, DENY, LOGIN = "ok", "deny", "login"
+VISITORS = ["anonymous", "employee", "deactivated", "manager_a", "manager_b", "leader", "hr"]
+
+
+@dataclass
+class World:
+    team_a: int
+    team_a1: int
+    team_b: int
+    people: dict[str, Person]
+
+    @property
+    def employee_id(self) -> int:
+        return self.people["employee"].id
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    url: Callable[[World], str]
+    expect: dict[str, str]
+    data: Callable[[World], dict[str, object]] | None = None
+
+
+def _visitors(**overrides: str) -> dict[str, str]:
+    expect = {"anonymous": LOGIN, "employee": LOGIN, "deactivated": LOGIN}
+    expect.update(overrides)
+    return expect
+
+
+def public() -> dict[str, str]:
+    return dict.fromkeys(VISITORS, OK)
+
+
+def hr_only() -> dict[str, str]:
+    return _visitors(manager_a=DENY, manager_b=DENY, leader=DENY, hr=OK)
+
+
+def staff() -> dict[str, str]:
+    return _visitors(manager_a=OK, manager_b=OK, leader=OK, hr=OK)
+
+
+def team_a_scoped() -> dict[str, str]:
+    """A page about a team inside manager A's subtree."""
+    return _visitors(manager_a=OK, manager_b=DENY, leader=OK, hr=OK)
+
+
+def anonymous_only() -> dict[str, str]:
+    """Pages for signed-out visitors; signed-in staff are sent on (a redirect counts as OK)."""
+    return public()
+
+
+ROUTES: dict[str, Route] = {
+    "static": Route("GET", lambda w: "/static/pulse.css", public()),
+    "core.healthz": Route("GET", lambda w: "/healthz", public()),
+    "core.index": Route("GET", lambda w: "/", staff()),
+    "auth.login": Route("GET", lambda w: "/login", anonymous_only()),
+    "auth.logout": Route("POST", lambda w: "/logout", staff()),
+    "org.home": Route("GET", lambda w: "/home", staff()),
+    "org.directory": Route("GET", lambda w: "/directory", hr_only()),
+    "org.people": Route("GET", lambda w: "/directory/people?q=a", hr_only()),
+    "org.team": Route("GET", lambda w: f"/directory/teams/{w.team_a1}", team_a_scoped()),
+    "org.person": Route("GET", lambda w: f"/directory/people/{w.employee_id}", hr_only()),
+    "org.deactivate": Route(
+        "POST", lambda w: f"/directory/people/{w.employee_id}/deactivate", hr_only()
+    ),
+    "org.reactivate": Route(
+        "POST", lambda w: f"/directory/people/{w.employee_id}/reactivate", hr_only()
+    ),
+}
+
+
+def build_world() -> World:
+    team_a = make_team("Acme/A")
+    team_a1 = make_team("Acme/A/A1")
+    team_b = make_team("Acme/B")
+    people = {
+        "employee": make_person(team=team_a1, email="employee@example.com"),
+        "deactivated": make_staff(Role.HR, email="gone@example.com"),
+        "manager_a": make_staff(Role.MANAGER, manages=[team_a], email="ma@example.com"),
+        "manager_b": make_staff(Role.MANAGER, manages=[team_b], email="mb@example.com"),
+        "leader": make_staff(Role.LEADER, email="leader@example.com"),
+        "hr": make_staff(Role.HR, email="hr@example.com"),
+    }
+    db.session.commit()
+    return World(team_a.id, team_a1.id, team_b.id, people)
+
+
+def sign_in_as(client: FlaskClient, world: World, visitor: str) -> None:
+    if visitor == "anonymous":
+        return
+    person = world.people[visitor]
+    if visitor == "employee":
+        # Employees have no password: the login form must refuse them.
+        response = client.post("/login", data={"email": person.email, "password": "x" * 12})
+        assert response.status_code == 200, "an employee must not be able to sign in"
+        return
+    login(client, person.email)
+    if visitor == "deactivated":
+        person.active = False
+        person.session_version += 1
+        db.session.commit()
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - ROUTES.keys())
+    assert not missing, f"add these routes to the role x route matrix: {missing}"
+    stale = sorted(ROUTES.keys() - endpoints)
+    assert not stale, f"the matrix lists routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_permissions(app: Flask, client: FlaskClient, endpoint: str, visitor: str) -> None:
+    route = ROUTES[endpoint]
+    world = build_world()
+    sign_in_as(client, world, visitor)
+    url = route.url(world)
+    data = route.data(world) if route.data else {}
+    response = client.open(url, method=route.method, data=data)
+    response.close()
+    location = response.headers.get("Location", "")
+    expected = route.expect[visitor]
+    got = f"{response.status_code} {location}".strip()
+    if expected == LOGIN:
+        assert response.status_code == 302 and "/login" in location, got
+    elif expected == DENY:
+        assert response.status_code in {403, 404}, got
+    else:
+        assert response.status_code < 400, got
+        assert not (response.status_code == 302 and "/login?" in location), got
