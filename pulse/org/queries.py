@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
 from pulse.extensions import db
-from pulse.org.models import Person, Role, Team
+from pulse.org.importer import (
+    DirectorySnapshot,
+    ExistingPerson,
+    ExistingTeam,
+    TeamKey,
+    team_key,
+)
+from pulse.org.models import Person, Role, Team, team_managers
 from pulse.org.permissions import sees_whole_organisation
 
 
@@ -73,13 +80,12 @@ def team_tree(visible: set[int] | None = None) -> list[TeamNode]:
     With `visible`, only those teams are returned; a visible team whose parent is hidden becomes a
     root of the returned forest.
     """
-    counts = dict(
-        db.session.execute(
-            select(Person.team_id, func.count())
-            .where(Person.active.is_(True), Person.team_id.is_not(None))
-            .group_by(Person.team_id)
-        ).tuples()
-    )
+    count_rows = db.session.execute(
+        select(Person.team_id, func.count())
+        .where(Person.active.is_(True), Person.team_id.is_not(None))
+        .group_by(Person.team_id)
+    ).all()
+    counts: dict[int, int] = {team_id: n for team_id, n in count_rows if team_id is not None}
     teams = db.session.execute(select(Team.id, Team.name, Team.parent_id, Team.depth)).all()
     managers: dict[int, list[str]] = {}
     manager_rows = db.session.execute(
@@ -145,7 +151,7 @@ def people_query(
     team: Team | None = None,
     role: Role | None = None,
     include_inactive: bool = False,
-) -> Select[tuple[Person]]:
+) -> Select[Person]:
     """People matching a directory search, by name then email."""
     stmt = select(Person)
     if search:
@@ -166,3 +172,59 @@ def person_by_email(email: str) -> Person | None:
 
 def count_active_people() -> int:
     return db.session.scalar(select(func.count()).where(Person.active.is_(True))) or 0
+
+
+_NO_TEAMS: frozenset[TeamKey] = frozenset()
+
+
+def import_snapshot() -> DirectorySnapshot:
+    """The directory as plain data for planning an import: people by email, teams by path."""
+    teams: dict[TeamKey, ExistingTeam] = {}
+    team_rows = db.session.execute(
+        select(Team.id, Team.name, Team.parent_id, Team.path).order_by(Team.depth, Team.id)
+    ).all()
+    keys: dict[int, TeamKey] = {}
+    labels: dict[int, str] = {}
+    for row in team_rows:  # parents come first: ordered by depth
+        parent_key: TeamKey = keys.get(row.parent_id, ()) if row.parent_id is not None else ()
+        parent_label = labels.get(row.parent_id, "") if row.parent_id is not None else ""
+        key = (*parent_key, team_key(row.name))
+        keys[row.id] = key
+        labels[row.id] = f"{parent_label}/{row.name}" if parent_label else row.name
+        # Names differing only in case are one team to the import; the oldest one wins.
+        teams.setdefault(key, ExistingTeam(row.id, row.path, labels[row.id]))
+
+    managed: dict[int, set[TeamKey]] = {}
+    for person_id, team_id in db.session.execute(
+        select(team_managers.c.person_id, team_managers.c.team_id)
+    ).tuples():
+        managed.setdefault(person_id, set()).add(keys[team_id])
+
+    person_rows = db.session.execute(
+        select(
+            Person.id,
+            Person.email,
+            Person.name,
+            Person.team_id,
+            Person.role,
+            Person.active,
+            Person.line_manager_id,
+        )
+    ).all()
+    emails = {row.id: row.email for row in person_rows}
+    people = {
+        row.email: ExistingPerson(
+            id=row.id,
+            email=row.email,
+            name=row.name,
+            team=keys.get(row.team_id) if row.team_id is not None else None,
+            role=row.role,
+            active=row.active,
+            line_manager_email=(
+                emails.get(row.line_manager_id) if row.line_manager_id is not None else None
+            ),
+            managed=frozenset(managed[row.id]) if row.id in managed else _NO_TEAMS,
+        )
+        for row in person_rows
+    }
+    return DirectorySnapshot(people=people, teams=teams)
