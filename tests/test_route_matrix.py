@@ -5,17 +5,22 @@ The test fails when a route is added without an entry here, so no page ships unc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from pulse.auth.services import make_set_password_token
+from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.org.models import Person, Role
-from tests.conftest import login
-from tests.factories import make_person, make_staff, make_team
+from tests.conftest import build_app, login
+from tests.factories import PASSWORD, make_person, make_staff, make_team
 
 OK, DENY, LOGIN = "ok", "deny", "login"
 VISITORS = ["anonymous", "employee", "deactivated", "manager_a", "manager_b", "leader", "hr"]
@@ -75,6 +80,13 @@ ROUTES: dict[str, Route] = {
     "core.index": Route("GET", lambda w: "/", staff()),
     "auth.login": Route("GET", lambda w: "/login", anonymous_only()),
     "auth.logout": Route("POST", lambda w: "/logout", staff()),
+    "auth.change_password": Route("GET", lambda w: "/account/password", staff()),
+    "auth.sign_out_everywhere": Route("POST", lambda w: "/account/sign-out-everywhere", staff()),
+    "auth.staff": Route("GET", lambda w: "/staff", hr_only()),
+    "auth.send_link": Route(
+        "POST", lambda w: f"/staff/{w.people['leader'].id}/send-link", hr_only()
+    ),
+    "auth.set_password": Route("GET", lambda w: f"/set-password/{_link_token(w)}", public()),
     "org.home": Route("GET", lambda w: "/home", staff()),
     "org.directory": Route("GET", lambda w: "/directory", hr_only()),
     "org.people": Route("GET", lambda w: "/directory/people?q=a", hr_only()),
@@ -87,6 +99,12 @@ ROUTES: dict[str, Route] = {
         "POST", lambda w: f"/directory/people/{w.employee_id}/reactivate", hr_only()
     ),
 }
+
+
+def _link_token(world: World) -> str:
+    return make_set_password_token(
+        world.people["manager_b"], secret_key=current_app.config["SECRET_KEY"], now=utcnow()
+    )
 
 
 def build_world() -> World:
@@ -149,3 +167,40 @@ def test_route_permissions(app: Flask, client: FlaskClient, endpoint: str, visit
     else:
         assert response.status_code < 400, got
         assert not (response.status_code == 302 and "/login?" in location), got
+
+
+POST_ROUTES = sorted(name for name, route in ROUTES.items() if route.method == "POST")
+
+
+@pytest.mark.parametrize("endpoint", POST_ROUTES)
+def test_every_state_changing_route_requires_a_csrf_token(tmp_path: Path, endpoint: str) -> None:
+    app = build_app(f"sqlite:///{tmp_path / 'csrf.db'}", tmp_path / "inst", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+        world = build_world()
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token, "the login form must carry a CSRF token"
+        signed_in = client.post(
+            "/login",
+            data={"email": "hr@example.com", "password": PASSWORD, "csrf_token": token.group(1)},
+        )
+        assert signed_in.status_code == 302
+        route = ROUTES[endpoint]
+        before = _snapshot()
+        response = client.open(route.url(world), method="POST", data={})
+        assert response.status_code == 400, endpoint
+        assert _snapshot() == before, f"{endpoint} changed data without a CSRF token"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _snapshot() -> list[tuple[object, ...]]:
+    """Every person's mutable state, to prove a refused request changed nothing."""
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Person.id, Person.active, Person.role, Person.password_hash, Person.session_version)
+        .order_by(Person.id)
+    ).all()
+    return [tuple(row) for row in rows]

@@ -20,7 +20,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-@login_manager.user_loader
 def load_user(user_id: str) -> Person | None:
     """The cookie holds "id:session_version"; a bumped version signs every old cookie out."""
     person_id, _, version = user_id.partition(":")
@@ -30,3 +29,6 @@ def load_user(user_id: str) -> Person | None:
     if person is None or person.session_version != int(version) or not person.is_active:
         return None
     return person
+
+
+login_manager.user_loader(load_user)

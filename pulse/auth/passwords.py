@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import unicodedata
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -88,37 +89,57 @@ COMMON_PASSWORDS = frozenset(
 )
 
 
+POLICY_HINT = f"At least {MIN_LENGTH} characters; a few unrelated words make a strong password."
+
+
 class PasswordRejected(ValueError):
     """The password does not meet the policy; the message says why."""
 
 
+def normalise(password: str) -> str:
+    """NFKC form, so the same password typed on another keyboard or phone still matches."""
+    return unicodedata.normalize("NFKC", password)
+
+
 def check_policy(password: str, *, email: str = "") -> None:
+    """Raise PasswordRejected with a message a person can act on; any Unicode is welcome."""
+    password = normalise(password)
     if len(password) < MIN_LENGTH:
         raise PasswordRejected(f"Use at least {MIN_LENGTH} characters.")
     if len(password) > MAX_LENGTH:
         raise PasswordRejected(f"Use at most {MAX_LENGTH} characters.")
-    lowered = password.lower()
+    if any(unicodedata.category(ch) == "Cc" for ch in password):
+        # Control characters cannot be typed reliably and usually mean a paste went wrong.
+        raise PasswordRejected("Use letters, numbers, spaces and symbols, not control characters.")
+    lowered = password.casefold()
     if lowered in COMMON_PASSWORDS:
         raise PasswordRejected("That password is too common; choose something less guessable.")
-    if email and lowered == email.lower():
+    email = email.strip().casefold()
+    if email and lowered in {email, email.partition("@")[0]}:
         raise PasswordRejected("Do not use your email address as your password.")
 
 
 def hash_password(password: str, method: str) -> str:
-    return generate_password_hash(password, method=method)
+    return generate_password_hash(normalise(password), method=method)
 
 
-# A real hash of a random value, so checking an unknown email costs as much as a real check
+# A real hash of a fixed value, so checking an unknown email costs as much as a real check
 # and response times do not reveal which emails have accounts.
 _DUMMY_HASH: dict[str, str] = {}
 
 
 def verify_password(password_hash: str | None, password: str, method: str) -> bool:
+    """Check a password; with no hash, spend the same work on a dummy and return False."""
     if password_hash is None:
         dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("unused", method=method))
-        check_password_hash(dummy, password)
+        check_password_hash(dummy, normalise(password))
         return False
-    return check_password_hash(password_hash, password)
+    return check_password_hash(password_hash, normalise(password))
+
+
+def needs_rehash(password_hash: str, method: str) -> bool:
+    """True when a stored hash was made with other parameters than the configured ones."""
+    return not password_hash.startswith(method + "$")
 
 
 def constant_time_equal(a: str, b: str) -> bool:

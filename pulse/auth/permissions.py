@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import abort
 from flask_login import current_user, login_required
@@ -20,13 +20,13 @@ def require_role(*roles: Role | str) -> Callable[[F], F]:
 
     def decorator(view: F) -> F:
         @wraps(view)
-        @login_required
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def checked(*args: Any, **kwargs: Any) -> Any:
             if current_user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        # login_required (untyped) sends anonymous visitors to the login page first.
+        return cast(F, login_required(checked))
 
     return decorator
 
