@@ -2,5 +2,39 @@
 
 from pulse.audit.models import AuditEvent
 from pulse.org.models import Person, Role, Team, team_managers
+from pulse.surveys.models import (
+    Answer,
+    Comment,
+    CustomQuestion,
+    DimensionTally,
+    Invitation,
+    Pulse,
+    PulseQuestion,
+    PulseTeam,
+    QuestionSet,
+    QuestionSetItem,
+    Response,
+    ResponseTally,
+    ValueTally,
+)
 
-__all__ = ["AuditEvent", "Person", "Role", "Team", "team_managers"]
+__all__ = [
+    "Answer",
+    "AuditEvent",
+    "Comment",
+    "CustomQuestion",
+    "DimensionTally",
+    "Invitation",
+    "Person",
+    "Pulse",
+    "PulseQuestion",
+    "PulseTeam",
+    "QuestionSet",
+    "QuestionSetItem",
+    "Response",
+    "ResponseTally",
+    "Role",
+    "Team",
+    "ValueTally",
+    "team_managers",
+]

@@ -36,13 +36,17 @@ TEAMS: list[tuple[str, int]] = [
     ("Acme/People & Finance/HR", 5),
 ]
 
-FIRST_NAMES = """Aisha Ben Carla Dmitri Elena Farid Grace Hiro Ines Jonas Kemi Liam Mei Nikolai Olivia
+FIRST_NAMES = """
+Aisha Ben Carla Dmitri Elena Farid Grace Hiro Ines Jonas Kemi Liam Mei Nikolai Olivia
 Pablo Quinn Rosa Samir Tara Umar Vera Wen Ximena Yusuf Zoe Amara Bruno Chloe Diego Esme Felix
 Greta Hamza Ivy Jamal Kira Lucas Maya Noah Omar Priya Rafael Sofia Theo Uma Victor Willa Yara
-Zain Anya Caleb Dara Emil Freya Gideon Hana Idris Juno Kai Lena Mateo Nia Oscar""".split()
-LAST_NAMES = """Okafor Lindqvist Moreau Petrov Rossi Haddad Nakamura Costa Schmidt Adeyemi Murphy Chen
+Zain Anya Caleb Dara Emil Freya Gideon Hana Idris Juno Kai Lena Mateo Nia Oscar
+""".split()
+LAST_NAMES = """
+Okafor Lindqvist Moreau Petrov Rossi Haddad Nakamura Costa Schmidt Adeyemi Murphy Chen
 Ivanova Brennan Garcia Novak Kowalski Santos Ahmed Fischer Tanaka Silva Dubois Jensen Kaur
-Mensah O'Brien Varga Yilmaz Romero Bauer Nilsen Ferreira Laine Hussain Walsh Duarte Park""".split()
+Mensah O'Brien Varga Yilmaz Romero Bauer Nilsen Ferreira Laine Hussain Walsh Duarte Park
+""".split()
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Question library, question sets, pulses, invitations and answering."""

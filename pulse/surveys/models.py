@@ -1,0 +1,286 @@
+"""Question sets, pulses, invitations, anonymous responses and their tallies.
+
+Anonymity by schema (DESIGN.md): a Response has a random id, its pulse, the team copied from the
+invitation and the day only. Nothing links it to a person or an invitation; on SQLite the
+response, answer and comment tables are WITHOUT ROWID so not even storage order is kept.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import ClassVar
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pulse.db import Base, UTCDateTime
+from pulse.org.models import Person, Team
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class CustomQuestion(Base):
+    """A question HR wrote or imported; built-in questions live in surveys/library.py."""
+
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    dimension: Mapped[str] = mapped_column(String(40))
+    scale: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(String(500))
+    reverse: Mapped[bool] = mapped_column(Boolean, default=False)
+    construct: Mapped[str] = mapped_column(String(200), default="")
+    modelled_on: Mapped[str] = mapped_column(String(300), default="")
+    licence_note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class QuestionSet(Base):
+    """A set HR composed or imported (built-in sets live in surveys/library.py)."""
+
+    __tablename__ = "question_set"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    items: Mapped[list[QuestionSetItem]] = relationship(
+        order_by="QuestionSetItem.position", cascade="all, delete-orphan"
+    )
+
+
+class QuestionSetItem(Base):
+    __tablename__ = "question_set_item"
+
+    set_id: Mapped[int] = mapped_column(
+        ForeignKey("question_set.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(80))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReleaseMode(enum.StrEnum):
+    AFTER_CLOSE = "after_close"  # team results appear only once the pulse has closed
+    STEPS = "steps"  # or in steps of at least k new responses while open
+
+
+class PulseState(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Pulse(Base):
+    """One wave of a survey. Its state comes from its timestamps, never from a stored flag."""
+
+    __tablename__ = "pulse"
+    __table_args__ = (
+        CheckConstraint("min_group >= 3", name="min_group_at_least_3"),
+        CheckConstraint("min_comment_group >= min_group", name="comment_group_at_least_k"),
+        CheckConstraint(
+            "closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at",
+            name="closes_after_opening",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    set_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # When questions and thresholds froze and invitations were created.
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    min_group: Mapped[int] = mapped_column(Integer, default=5)
+    min_comment_group: Mapped[int] = mapped_column(Integer, default=10)
+    release: Mapped[ReleaseMode] = mapped_column(
+        _enum(ReleaseMode, "release_mode"), default=ReleaseMode.AFTER_CLOSE
+    )
+
+    teams: Mapped[list[Team]] = relationship(secondary="pulse_team", order_by="Team.path")
+    questions: Mapped[list[PulseQuestion]] = relationship(
+        order_by="PulseQuestion.position", cascade="all, delete-orphan", back_populates="pulse"
+    )
+
+    def state(self, now: datetime) -> PulseState:
+        if self.opens_at is None or self.closes_at is None:
+            return PulseState.DRAFT
+        if now < self.opens_at:
+            return PulseState.SCHEDULED
+        if now < self.closes_at:
+            return PulseState.OPEN
+        return PulseState.CLOSED
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class PulseTeam(Base):
+    """A team chosen as audience; its whole subtree is invited."""
+
+    __tablename__ = "pulse_team"
+
+    pulse_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+
+
+class PulseQuestion(Base):
+    """A question as it was asked in one pulse: a frozen copy of the library item."""
+
+    __tablename__ = "pulse_question"
+    __table_args__ = (UniqueConstraint("pulse_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    question_key: Mapped[str] = mapped_column(String(80))
+    builtin: Mapped[bool] = mapped_column(Boolean, default=True)
+    dimension: Mapped[str] = mapped_column(String(40))
+    scale: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(String(500))
+    reverse: Mapped[bool] = mapped_column(Boolean, default=False)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    pulse: Mapped[Pulse] = relationship(back_populates="questions")
+
+
+class Delivery(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Invitation(Base):
+    """One person's single-use link to one pulse. Records *that* they answered, never what.
+
+    The token is not stored: only its SHA-256 (for look-up) and a random nonce from which the
+    server, holding the secret key, can re-derive the link for reminders and printed exports.
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("pulse_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivery: Mapped[Delivery] = mapped_column(
+        _enum(Delivery, "delivery"), default=Delivery.PENDING
+    )
+    delivery_error: Mapped[str | None] = mapped_column(String(300))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+    pulse: Mapped[Pulse] = relationship()
+    person: Mapped[Person] = relationship()
+    team: Mapped[Team] = relationship()
+
+
+class Response(Base):
+    """An anonymous response: random id, pulse, team (from the invitation) and the day only."""
+
+    __tablename__ = "response"
+    __table_args__: ClassVar[dict[str, object]] = {"sqlite_with_rowid": False}
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    day: Mapped[date] = mapped_column(Date)
+
+
+class Answer(Base):
+    __tablename__ = "answer"
+    __table_args__: ClassVar[dict[str, object]] = {"sqlite_with_rowid": False}
+
+    response_id: Mapped[str] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse_question.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class Comment(Base):
+    __tablename__ = "comment"
+    __table_args__: ClassVar[dict[str, object]] = {"sqlite_with_rowid": False}
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    response_id: Mapped[str] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(ForeignKey("pulse_question.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+
+
+# Tallies: updated in the same transaction as each response, so results never scan answers.
+
+
+class ResponseTally(Base):
+    __tablename__ = "tally_response"
+
+    pulse_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ValueTally(Base):
+    __tablename__ = "tally_value"
+
+    pulse_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse_question.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DimensionTally(Base):
+    """Per team and dimension: respondents n, sum and sum of squares of 0-100 scores, at risk."""
+
+    __tablename__ = "tally_dimension"
+
+    pulse_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    total_sq: Mapped[float] = mapped_column(Float, default=0.0)
+    at_risk: Mapped[int] = mapped_column(Integer, default=0)
