@@ -73,6 +73,7 @@ def create_app(
     from pulse.auth import init_app as init_auth
     from pulse.extensions import csrf, db, limiter, migrate
     from pulse.org import init_app as init_org
+    from pulse.surveys import init_app as init_surveys
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
@@ -81,6 +82,7 @@ def create_app(
     core.init_app(app)
     init_auth(app)
     init_org(app)
+    init_surveys(app)
     cli.init_app(app)
     return app
 
