@@ -113,3 +113,4 @@ def _finish_config(app: Flask) -> None:
         import secrets
 
         cfg["SECRET_KEY"] = secrets.token_urlsafe(48)
+        cfg["SECRET_KEY_EPHEMERAL"] = True

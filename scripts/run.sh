@@ -13,6 +13,8 @@ bash scripts/venv.sh
 
 export PULSE_ENV=development
 export PULSE_INSTANCE_PATH="$PWD/instance"
+# Emailed and printed links point at the local server.
+export PULSE_BASE_URL="${PULSE_BASE_URL:-http://127.0.0.1:5000}"
 mkdir -p instance
 chmod 700 instance
 

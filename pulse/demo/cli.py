@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from pulse.db import utcnow
 from pulse.demo import services
+from pulse.demo.pulses import demo_links
 from pulse.extensions import db
 
 
@@ -30,15 +31,23 @@ def demo(if_empty: bool, seed: int) -> None:
             )
         click.echo("Demo data is already loaded.")
         _print_logins(services.staff_logins())
+        _print_links()
         return
     with click.progressbar(length=1, label="Building the demo organisation") as bar:
         result = services.build_demo(
-            now=utcnow(), password_method=current_app.config["PASSWORD_HASH_METHOD"], seed=seed
+            now=utcnow(),
+            password_method=current_app.config["PASSWORD_HASH_METHOD"],
+            secret_key=current_app.config["SECRET_KEY"],
+            seed=seed,
         )
         db.session.commit()
         bar.update(1)
-    click.echo(f"Loaded {result.people} people in {result.teams} teams.")
+    click.echo(
+        f"Loaded {result.people} people in {result.teams} teams, with a closed baseline pulse "
+        f"and an open pulse ({result.responses} simulated responses)."
+    )
     _print_logins(result.logins)
+    _print_links()
 
 
 def _print_logins(logins: list[services.DemoLogin]) -> None:
@@ -48,3 +57,17 @@ def _print_logins(logins: list[services.DemoLogin]) -> None:
     width = max(len(login.email) for login in logins)
     for login in logins:
         click.echo(f"  {login.role.value:<8} {login.email:<{width}}  {login.name} ({login.scope})")
+
+
+def _print_links() -> None:
+    base_url = current_app.config.get("BASE_URL") or "http://127.0.0.1:5000"
+    links = demo_links(base_url, current_app.config["SECRET_KEY"])
+    if links and current_app.config.get("SECRET_KEY_EPHEMERAL"):
+        click.echo(
+            "\nSet PULSE_SECRET_KEY (make run does) to get invitation links that work in the "
+            "server too."
+        )
+    elif links:
+        click.echo("\nAnswer the open pulse as an employee (each link works once):")
+        for link in links:
+            click.echo(f"  {link}")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from pulse.audit import services as audit
 from pulse.auth.passwords import hash_password
+from pulse.demo.pulses import build_demo_pulses
 from pulse.extensions import db
 from pulse.org.models import Person, Role, Team
 from pulse.org.services import ensure_team_path
@@ -61,6 +62,7 @@ class DemoLogin:
 class DemoResult:
     people: int = 0
     teams: int = 0
+    responses: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -83,7 +85,9 @@ def staff_logins() -> list[DemoLogin]:
     return sorted(logins, key=lambda login: (order.get(login.role, 9), login.name))
 
 
-def build_demo(*, now: datetime, password_method: str, seed: int = 2026) -> DemoResult:
+def build_demo(
+    *, now: datetime, password_method: str, secret_key: str, seed: int = 2026
+) -> DemoResult:
     """Create the demo organisation. Flushes; the caller commits."""
     rng = random.Random(seed)
     names = _unique_names(rng, sum(size for _, size in TEAMS))
@@ -92,10 +96,12 @@ def build_demo(*, now: datetime, password_method: str, seed: int = 2026) -> Demo
     cache: dict[tuple[int | None, str], Team] = {}
     manager_of: dict[str, Person] = {}
     members_of: dict[str, list[Person]] = {}
+    team_at: dict[str, Team] = {}
 
     for path, size in TEAMS:
         parts = path.split("/")
         team = ensure_team_path(parts, now=now, cache=cache)
+        team_at[path] = team
         result.teams += 1
         parent_manager = manager_of.get("/".join(parts[:-1]))
         lead = _person(names.pop(), team, Role.MANAGER, now, parent_manager)
@@ -117,8 +123,13 @@ def build_demo(*, now: datetime, password_method: str, seed: int = 2026) -> Demo
     hr_colleague.role = Role.HR
     hr_colleague.password_hash = password_hash
     db.session.flush()
+    pulses = build_demo_pulses(now=now, secret_key=secret_key, rng=rng, root=team_at["Acme"])
+    result.responses = pulses.answered_baseline + pulses.answered_current
     audit.record(
-        "demo.load", actor=None, now=now, detail={"people": result.people, "teams": result.teams}
+        "demo.load",
+        actor=None,
+        now=now,
+        detail={"people": result.people, "teams": result.teams, "responses": result.responses},
     )
     db.session.flush()
     result.logins = staff_logins()
