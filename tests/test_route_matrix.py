@@ -98,6 +98,12 @@ ROUTES: dict[str, Route] = {
     "org.reactivate": Route(
         "POST", lambda w: f"/directory/people/{w.employee_id}/reactivate", hr_only()
     ),
+    # An unknown upload token sends HR back to the upload page (a redirect counts as OK).
+    "org.import_upload": Route("GET", lambda w: "/directory/import", hr_only()),
+    "org.import_preview": Route("GET", lambda w: "/directory/import/" + "A" * 32, hr_only()),
+    "org.import_apply": Route(
+        "POST", lambda w: "/directory/import/" + "A" * 32 + "/apply", hr_only()
+    ),
 }
 
 
@@ -200,7 +206,8 @@ def _snapshot() -> list[tuple[object, ...]]:
     """Every person's mutable state, to prove a refused request changed nothing."""
     db.session.expire_all()
     rows = db.session.execute(
-        select(Person.id, Person.active, Person.role, Person.password_hash, Person.session_version)
-        .order_by(Person.id)
+        select(
+            Person.id, Person.active, Person.role, Person.password_hash, Person.session_version
+        ).order_by(Person.id)
     ).all()
     return [tuple(row) for row in rows]

@@ -197,7 +197,7 @@ def import_snapshot() -> DirectorySnapshot:
     managed: dict[int, set[TeamKey]] = {}
     for person_id, team_id in db.session.execute(
         select(team_managers.c.person_id, team_managers.c.team_id)
-    ).tuples():
+    ).all():
         managed.setdefault(person_id, set()).add(keys[team_id])
 
     person_rows = db.session.execute(
