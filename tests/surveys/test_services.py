@@ -61,8 +61,13 @@ def test_thresholds_are_validated(app: Flask) -> None:
         )
     with pytest.raises(services.InvalidThresholds):
         services.create_pulse(
-            title="x", set_ref="builtin:core", teams=[team], now=NOW, actor=None,
-            min_group=6, min_comment_group=5,
+            title="x",
+            set_ref="builtin:core",
+            teams=[team],
+            now=NOW,
+            actor=None,
+            min_group=6,
+            min_comment_group=5,
         )
 
 
