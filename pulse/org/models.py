@@ -28,6 +28,10 @@ class Role(enum.StrEnum):
     HR = "hr"
 
     @property
+    def label(self) -> str:
+        return "HR" if self is Role.HR else self.value.capitalize()
+
+    @property
     def is_staff(self) -> bool:
         """Staff can log in; employees only ever use invitation links."""
         return self is not Role.EMPLOYEE
