@@ -296,6 +296,7 @@ def close_pulse(pulse: Pulse, *, now: datetime, actor: Person | None) -> None:
         raise PulseNotOpen("Only an open pulse can be closed.")
     pulse.closes_at = now
     audit.record("pulse.close", actor=actor, now=now, target=f"pulse:{pulse.id}")
+    scrub_transaction_ids(pulse)
     db.session.flush()
 
 
@@ -426,3 +427,29 @@ def _update_tallies(
                 "at_risk": 1 if is_at_risk(dimension, score) else 0,
             },
         )
+
+
+def scrub_transaction_ids(pulse: Pulse) -> None:
+    """Rewrite this pulse's answered invitations and responses in one new transaction.
+
+    On PostgreSQL every row carries the id of the transaction that wrote it (`xmin`). A response
+    and the invitation it consumed are written together, so until something rewrites them their
+    xmin values match, and anyone who can read the database could pair them. Rewriting all of
+    them here gives each group one shared xmin, which links nothing. `flask pulse tick` calls this
+    for open pulses and closing does too; SQLite keeps no such value, so it is skipped there.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.pulse_id == pulse.id, Invitation.answered.is_(True))
+        .values(answered=Invitation.answered)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Response)
+        .where(Response.pulse_id == pulse.id)
+        .values(day=Response.day)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()

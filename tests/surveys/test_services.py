@@ -119,3 +119,27 @@ def test_unknown_tokens_are_not_found(app: Flask) -> None:
     _open_core_pulse()
     assert services.find_invitation("x" * 43) is None
     assert services.find_invitation("short") is None
+
+
+@pytest.mark.postgres
+def test_scrubbing_breaks_the_transaction_id_link_on_postgresql(pg_app: Flask) -> None:
+    """xmin pairs a response with its invitation until the rows are rewritten together."""
+    from sqlalchemy import text
+
+    _pulse, _ = _open_core_pulse()
+    first, second = db.session.scalars(select(Invitation).order_by(Invitation.id)).all()[:2]
+    db.session.commit()
+    for invitation in (first, second):
+        services.record_response(invitation, ParsedAnswers(), now=NOW)
+        db.session.commit()
+
+    def xmins(table: str) -> set[str]:
+        where = " WHERE answered" if table == "invitation" else ""
+        return {str(x) for x in db.session.execute(text(f"SELECT xmin FROM {table}{where}"))}  # noqa: S608
+
+    assert xmins("response") == xmins("invitation")  # two distinct, pairable transactions
+    assert len(xmins("response")) == 2
+    pulse = first.pulse
+    services.scrub_transaction_ids(pulse)
+    db.session.commit()
+    assert len(xmins("response")) == 1 and xmins("response") == xmins("invitation")
