@@ -13,12 +13,14 @@ def init_app(app: Flask) -> None:
     from pulse.auth import cli as auth_cli
     from pulse.demo import cli as demo_cli
     from pulse.org import cli as org_cli
+    from pulse.results import cli as results_cli
     from pulse.surveys import cli as surveys_cli
 
     auth_cli.register(pulse_cli)
     org_cli.register(pulse_cli)
     demo_cli.register(pulse_cli)
     surveys_cli.register(pulse_cli)
+    results_cli.register(pulse_cli)
     app.cli.add_command(pulse_cli)
 
 

@@ -1,0 +1,1 @@
+"""Team results: tallies, statistics, the anonymity gate, dashboards and exports."""
