@@ -2,6 +2,7 @@
 
 from pulse.audit.models import AuditEvent
 from pulse.org.models import Person, Role, Team, team_managers
+from pulse.results.models import CommentTag
 from pulse.surveys.models import (
     Answer,
     Comment,
@@ -13,6 +14,9 @@ from pulse.surveys.models import (
     PulseTeam,
     QuestionSet,
     QuestionSetItem,
+    ReleasedDimensionTally,
+    ReleasedResponseTally,
+    ReleasedValueTally,
     Response,
     ResponseTally,
     ValueTally,
@@ -22,6 +26,7 @@ __all__ = [
     "Answer",
     "AuditEvent",
     "Comment",
+    "CommentTag",
     "CustomQuestion",
     "DimensionTally",
     "Invitation",
@@ -31,6 +36,9 @@ __all__ = [
     "PulseTeam",
     "QuestionSet",
     "QuestionSetItem",
+    "ReleasedDimensionTally",
+    "ReleasedResponseTally",
+    "ReleasedValueTally",
     "Response",
     "ResponseTally",
     "Role",

@@ -284,3 +284,46 @@ class DimensionTally(Base):
     total: Mapped[float] = mapped_column(Float, default=0.0)
     total_sq: Mapped[float] = mapped_column(Float, default=0.0)
     at_risk: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Step-wise release (DESIGN rule 4): while an open pulse releases "in steps", pages read these
+# copies, refreshed for a team only when its responses reach the next multiple of k, so nobody
+# can watch a team's numbers move one response at a time.
+
+
+class ReleasedResponseTally(Base):
+    __tablename__ = "release_response"
+
+    pulse_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReleasedValueTally(Base):
+    __tablename__ = "release_value"
+
+    pulse_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse_question.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReleasedDimensionTally(Base):
+    __tablename__ = "release_dimension"
+
+    pulse_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    total_sq: Mapped[float] = mapped_column(Float, default=0.0)
+    at_risk: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from pulse.audit import services as audit
 from pulse.extensions import db
@@ -26,6 +26,9 @@ from pulse.surveys.models import (
     PulseQuestion,
     PulseState,
     QuestionSet,
+    ReleasedDimensionTally,
+    ReleasedResponseTally,
+    ReleasedValueTally,
     ReleaseMode,
     Response,
     ResponseTally,
@@ -399,7 +402,40 @@ def record_response(invitation: Invitation, parsed: ParsedAnswers, *, now: datet
             ],
         )
     _update_tallies(pulse_id, team_id, questions, values)
+    if invitation.pulse.release is ReleaseMode.STEPS:
+        _release_step_if_due(pulse_id, team_id, invitation.pulse.min_group)
     db.session.flush()
+
+
+_RELEASE_COPIES = (
+    (ResponseTally, ReleasedResponseTally),
+    (ValueTally, ReleasedValueTally),
+    (DimensionTally, ReleasedDimensionTally),
+)
+
+
+def _release_step_if_due(pulse_id: int, team_id: int, k: int) -> None:
+    """Copy a team's tallies to the released tables when its responses reach a multiple of k."""
+    count = db.session.scalar(
+        select(ResponseTally.count).where(
+            ResponseTally.pulse_id == pulse_id, ResponseTally.team_id == team_id
+        )
+    )
+    if not count or count % k:
+        return
+    for source, target in _RELEASE_COPIES:
+        db.session.execute(
+            delete(target).where(target.pulse_id == pulse_id, target.team_id == team_id)
+        )
+        columns = [c.name for c in source.__table__.columns]
+        db.session.execute(
+            insert(target).from_select(
+                columns,
+                select(*[source.__table__.c[name] for name in columns]).where(
+                    source.pulse_id == pulse_id, source.team_id == team_id
+                ),
+            )
+        )
 
 
 def _update_tallies(

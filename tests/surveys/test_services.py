@@ -143,3 +143,28 @@ def test_scrubbing_breaks_the_transaction_id_link_on_postgresql(pg_app: Flask) -
     services.scrub_transaction_ids(pulse)
     db.session.commit()
     assert len(xmins("response")) == 1 and xmins("response") == xmins("invitation")
+
+
+def test_step_release_copies_a_team_only_at_multiples_of_k(app: Flask) -> None:
+    from pulse.surveys.models import ReleasedResponseTally, ReleaseMode
+
+    team = make_team("Acme/Eng")
+    for _ in range(12):
+        make_person(team=team)
+    pulse = services.create_pulse(
+        title="Steps",
+        set_ref="builtin:core",
+        teams=[team],
+        now=NOW,
+        actor=None,
+        release=ReleaseMode.STEPS,
+    )
+    services.open_pulse(
+        pulse, now=NOW, secret_key=SECRET, actor=None, closes_at=NOW + timedelta(days=7)
+    )
+    invitations = db.session.scalars(select(Invitation).order_by(Invitation.id)).all()
+    released = []
+    for invitation in invitations[:11]:
+        services.record_response(invitation, ParsedAnswers(), now=NOW)
+        released.append(db.session.scalar(select(ReleasedResponseTally.count)))
+    assert released == [None] * 4 + [5] * 5 + [10] * 2
