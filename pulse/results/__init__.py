@@ -1,1 +1,12 @@
-"""Team results: tallies, statistics, the anonymity gate, dashboards and exports."""
+"""Team results: tallies, statistics, the anonymity gate, dashboards, heatmap, comments, exports."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from pulse.results import comment_routes, dashboard_routes, heatmap_routes  # noqa: F401
+    from pulse.results.routes import bp
+
+    app.register_blueprint(bp)

@@ -1,0 +1,5 @@
+"""Results views: heatmap."""
+
+from __future__ import annotations
+
+from pulse.results.routes import bp  # noqa: F401

@@ -1,0 +1,99 @@
+"""The results blueprint and what its views share: who is looking, at which pulse and team.
+
+Views live in dashboard_routes.py, heatmap_routes.py and comment_routes.py; each loads the
+viewer's context here, builds its page with pulse.results.report (which applies the anonymity
+gate), and renders or exports only what that returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort
+from sqlalchemy import select
+
+from pulse.db import utcnow
+from pulse.extensions import db
+from pulse.org.models import Person, Role, Team
+from pulse.results import gate, queries, report
+from pulse.results.gate import Group
+from pulse.surveys.models import Pulse
+
+bp = Blueprint("results", __name__, url_prefix="/results")
+
+RESULT_ROLES = (Role.MANAGER, Role.LEADER, Role.HR)
+
+
+@dataclass
+class Context:
+    """Everything a results view needs to know about the viewer and the organisation."""
+
+    tree: dict[int, int | None]
+    names: dict[int, str]
+    viewer: report.Viewer
+    groups: list[Group]
+    visible: set[int]  # team ids the viewer may open
+
+    def team_order(self) -> list[tuple[int, int]]:
+        """Visible teams in tree order (parents before children, siblings by name), with depth."""
+        children: dict[int | None, list[int]] = {}
+        for team, parent in self.tree.items():
+            children.setdefault(parent, []).append(team)
+        for kids in children.values():
+            kids.sort(key=lambda t: self.names.get(t, "").lower())
+        order: list[tuple[int, int]] = []
+        stack = [(t, 0) for t in reversed(children.get(None, []))]
+        while stack:
+            team, depth = stack.pop()
+            if team in self.visible:
+                order.append((team, depth))
+            stack.extend((c, depth + 1) for c in reversed(children.get(team, [])))
+        return order
+
+
+def viewer_roots(person: Person, tree: dict[int, int | None]) -> report.Viewer:
+    if person.role in {Role.HR, Role.LEADER}:
+        return report.Viewer(tuple(gate.roots(tree)), whole_org=True)
+    return report.Viewer(tuple(sorted(t.id for t in person.managed_teams)), whole_org=False)
+
+
+def load_context(person: Person) -> Context:
+    tree = queries.team_parents()
+    names = {row.id: row.name for row in db.session.execute(select(Team.id, Team.name)).all()}
+    viewer = viewer_roots(person, tree)
+    groups = report.family(tree, viewer)
+    visible: set[int] = set()
+    for root in viewer.roots:
+        visible |= gate.subtree(tree, root)
+    return Context(tree, names, viewer, groups, visible)
+
+
+def require_team(context: Context, team_id: int) -> None:
+    """404, not 403, for a team outside the viewer's subtree: do not confirm it exists."""
+    if team_id not in context.visible:
+        abort(404)
+
+
+def pulses_with_results() -> list[Pulse]:
+    """Opened pulses, oldest first."""
+    return list(reversed(queries.result_pulses(utcnow())))
+
+
+def pick_pulse(pulses: list[Pulse], pulse_id: int | None) -> Pulse | None:
+    if not pulses:
+        return None
+    if pulse_id is None:
+        return pulses[-1]
+    for pulse in pulses:
+        if pulse.id == pulse_id:
+            return pulse
+    abort(404)
+
+
+def history_until(context: Context, pulses: list[Pulse], pulse: Pulse) -> list[report.PulseView]:
+    """Gated views of every pulse up to and including `pulse`, oldest first."""
+    now = utcnow()
+    upto = pulses[: pulses.index(pulse) + 1]
+    return [
+        report.view(context.tree, queries.load_pulse_tallies(p, now), context.groups) for p in upto
+    ]
