@@ -1,5 +1,5 @@
 # Pulse: the two commands are `make run` and `make test`.
-.PHONY: run demo-reset test lint venv
+.PHONY: run demo-reset test lint venv translations
 
 # Set up a local Pulse with demo data and serve it on http://127.0.0.1:5000.
 run:
@@ -21,3 +21,13 @@ lint: venv
 
 venv:
 	@bash scripts/venv.sh
+
+# Extract translatable text, merge it into each language's catalogue, compile the .mo files.
+# New or changed strings come out untranslated or "fuzzy": translate them, then run this again.
+translations: venv
+	.venv/bin/pybabel extract -F babel.cfg --no-location --sort-output --width=100 --project=Pulse \
+		--version=0.1.0 --copyright-holder="Pulse contributors" \
+		-o pulse/translations/messages.pot .
+	.venv/bin/pybabel update -i pulse/translations/messages.pot -d pulse/translations \
+		--width=100 --ignore-obsolete
+	.venv/bin/pybabel compile -d pulse/translations --statistics

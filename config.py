@@ -52,6 +52,9 @@ class Config:
     MAIL_OUTBOX_DIR: str | None = None  # defaults to instance/outbox
 
     BASE_URL: str | None = None  # used in emailed links when no request is active
+    # The organisation's time zone (an IANA name): HR enters and reads pulse times in it;
+    # everything is stored in UTC.
+    TIMEZONE = "UTC"
     PAGE_SIZE = 50
     HSTS = False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -24,6 +25,7 @@ _ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PULSE_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
     "PULSE_RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "PULSE_PROXY_COUNT": ("PROXY_COUNT", int),
+    "PULSE_TIMEZONE": ("TIMEZONE", str),
 }
 
 _WEAK_SECRETS = {"changeme", "secret", "dev", "development", "password", "pulse", "default"}
@@ -69,10 +71,12 @@ def create_app(
 
     _finish_config(app)
 
-    from pulse import cli, core, models  # noqa: F401  (models: register every table)
+    from pulse import cli, core, i18n, models  # noqa: F401  (models: register every table)
     from pulse.auth import init_app as init_auth
+    from pulse.core.logging import init_app as init_log_redaction
     from pulse.extensions import csrf, db, limiter, migrate
     from pulse.org import init_app as init_org
+    from pulse.results import init_app as init_results
     from pulse.surveys import init_app as init_surveys
 
     db.init_app(app)
@@ -80,9 +84,12 @@ def create_app(
     csrf.init_app(app)
     limiter.init_app(app)
     core.init_app(app)
+    init_log_redaction(app)  # link tokens never reach the logs
+    i18n.init_app(app)
     init_auth(app)
     init_org(app)
     init_surveys(app)
+    init_results(app)
     cli.init_app(app)
     return app
 
@@ -96,6 +103,13 @@ def _finish_config(app: Flask) -> None:
         cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace(
             "postgresql://", "postgresql+psycopg://", 1
         )
+    try:
+        ZoneInfo(str(cfg.get("TIMEZONE") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"PULSE_TIMEZONE must be a time zone name such as Europe/Berlin, "
+            f"not {cfg.get('TIMEZONE')!r}"
+        ) from exc
     if not cfg.get("MAIL_OUTBOX_DIR"):
         cfg["MAIL_OUTBOX_DIR"] = os.path.join(app.instance_path, "outbox")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from pulse.auth.services import make_set_password_token
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.org.models import Person, Role
+from pulse.surveys.services import create_pulse, open_pulse
 from tests.conftest import build_app, login
 from tests.factories import PASSWORD, make_person, make_staff, make_team
 
@@ -32,6 +34,7 @@ class World:
     team_a1: int
     team_b: int
     people: dict[str, Person]
+    pulse_id: int
 
     @property
     def employee_id(self) -> int:
@@ -88,6 +91,41 @@ ROUTES: dict[str, Route] = {
     ),
     "auth.set_password": Route("GET", lambda w: f"/set-password/{_link_token(w)}", public()),
     "org.home": Route("GET", lambda w: "/home", staff()),
+    "respond.start": Route("GET", lambda w: "/p/" + "x" * 43, public()),
+    "respond.answer": Route("GET", lambda w: "/answer", public()),
+    "respond.thanks": Route("GET", lambda w: "/thanks", public()),
+    "respond.protection": Route("GET", lambda w: "/protection", public()),
+    "results.index": Route("GET", lambda w: "/results/", staff()),
+    "results.dashboard": Route("GET", lambda w: f"/results/teams/{w.team_a1}", team_a_scoped()),
+    "results.dashboard_csv": Route(
+        "GET", lambda w: f"/results/teams/{w.team_a1}.csv", team_a_scoped()
+    ),
+    "results.comments": Route(
+        "GET", lambda w: f"/results/teams/{w.team_a1}/comments", team_a_scoped()
+    ),
+    # No comment with this id exists: every signed-in visitor gets 404 (tests/results/
+    # test_comments.py covers tagging a real comment inside and outside one's subtree).
+    "results.tag_comment": Route(
+        "POST",
+        lambda w: "/results/comments/" + "a" * 32 + "/tag",
+        _visitors(manager_a=DENY, manager_b=DENY, leader=DENY, hr=DENY),
+    ),
+    "results.heatmap": Route("GET", lambda w: "/results/heatmap", staff()),
+    "results.heatmap_csv": Route("GET", lambda w: "/results/heatmap.csv", staff()),
+    "surveys.library": Route("GET", lambda w: "/questions", hr_only()),
+    "surveys.new_question": Route("GET", lambda w: "/questions/new", hr_only()),
+    "surveys.new_set": Route("GET", lambda w: "/questions/sets/new", hr_only()),
+    "surveys.import_set": Route("GET", lambda w: "/questions/sets/import", hr_only()),
+    "surveys.pulses": Route("GET", lambda w: "/pulses", hr_only()),
+    "surveys.new_pulse": Route("GET", lambda w: "/pulses/new", hr_only()),
+    "surveys.pulse": Route("GET", lambda w: f"/pulses/{w.pulse_id}", hr_only()),
+    "surveys.open_pulse": Route("POST", lambda w: f"/pulses/{w.pulse_id}/open", hr_only()),
+    "surveys.close_pulse": Route("POST", lambda w: f"/pulses/{w.pulse_id}/close", hr_only()),
+    "surveys.extend_pulse": Route("POST", lambda w: f"/pulses/{w.pulse_id}/extend", hr_only()),
+    "surveys.schedule_pulse": Route("POST", lambda w: f"/pulses/{w.pulse_id}/schedule", hr_only()),
+    "surveys.retry_invitations": Route("POST", lambda w: f"/pulses/{w.pulse_id}/retry", hr_only()),
+    "surveys.send_reminders": Route("POST", lambda w: f"/pulses/{w.pulse_id}/remind", hr_only()),
+    "surveys.links_csv": Route("GET", lambda w: f"/pulses/{w.pulse_id}/links.csv", hr_only()),
     "org.directory": Route("GET", lambda w: "/directory", hr_only()),
     "org.people": Route("GET", lambda w: "/directory/people?q=a", hr_only()),
     "org.team": Route("GET", lambda w: f"/directory/teams/{w.team_a1}", team_a_scoped()),
@@ -125,8 +163,20 @@ def build_world() -> World:
         "leader": make_staff(Role.LEADER, email="leader@example.com"),
         "hr": make_staff(Role.HR, email="hr@example.com"),
     }
+    for _ in range(5):
+        make_person(team=team_a1)
+    pulse = create_pulse(
+        title="Matrix pulse", set_ref="builtin:core", teams=[team_a], now=utcnow(), actor=None
+    )
+    open_pulse(
+        pulse,
+        now=utcnow(),
+        secret_key=current_app.config["SECRET_KEY"],
+        actor=None,
+        closes_at=utcnow() + timedelta(days=7),
+    )
     db.session.commit()
-    return World(team_a.id, team_a1.id, team_b.id, people)
+    return World(team_a.id, team_a1.id, team_b.id, people, pulse.id)
 
 
 def sign_in_as(client: FlaskClient, world: World, visitor: str) -> None:
@@ -175,7 +225,17 @@ def test_route_permissions(app: Flask, client: FlaskClient, endpoint: str, visit
         assert not (response.status_code == 302 and "/login?" in location), got
 
 
-POST_ROUTES = sorted(name for name, route in ROUTES.items() if route.method == "POST")
+# Pages whose form posts back to the same URL (GET shows the form, POST submits it).
+FORM_PAGES = [
+    "surveys.new_question",
+    "surveys.new_set",
+    "surveys.import_set",
+    "surveys.new_pulse",
+    "auth.change_password",
+]
+POST_ROUTES = sorted(
+    {name for name, route in ROUTES.items() if route.method == "POST"} | set(FORM_PAGES)
+)
 
 
 @pytest.mark.parametrize("endpoint", POST_ROUTES)

@@ -21,6 +21,10 @@ class NavItem:
 _NAV = [
     ("My teams", "org.home", {Role.MANAGER}),
     ("Organisation", "org.home", {Role.LEADER}),
+    ("Results", "results.index", {Role.MANAGER, Role.LEADER, Role.HR}),
+    ("Heatmap", "results.heatmap", {Role.MANAGER, Role.LEADER, Role.HR}),
+    ("Pulses", "surveys.pulses", {Role.HR}),
+    ("Questions", "surveys.library", {Role.HR}),
     ("Directory", "org.directory", {Role.HR}),
     ("People", "org.people", {Role.HR}),
     ("Import", "org.import_upload", {Role.HR}),

@@ -1,0 +1,125 @@
+"""`flask pulse links PULSE_ID` and `flask pulse tick`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+
+from pulse.audit.models import AuditEvent
+from pulse.db import utcnow
+from pulse.extensions import db
+from pulse.surveys import services
+from pulse.surveys.models import Delivery, Invitation, Pulse
+from tests.factories import make_person, make_team
+
+
+def _pulse(*, opens_in: timedelta | None = None, people: int = 3) -> Pulse:
+    team = make_team("Acme/Eng")
+    for i in range(people):
+        make_person(team=team, name=f"Engineer {i}")
+    make_person(team=team, name="@SUM(1+1)")
+    now = utcnow()
+    opens = None if opens_in is None else now + opens_in
+    pulse = services.create_pulse(
+        title="Tick pulse",
+        set_ref="builtin:core",
+        teams=[team],
+        now=now - timedelta(minutes=10),
+        actor=None,
+        opens_at=opens,
+        closes_at=None if opens is None else now + timedelta(days=3),
+    )
+    db.session.commit()
+    return pulse
+
+
+def _outbox(app: Flask) -> list[Path]:
+    folder = Path(app.config["MAIL_OUTBOX_DIR"])
+    return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+def test_tick_opens_due_pulses_sends_invitations_and_is_idempotent(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    due = _pulse(opens_in=-timedelta(minutes=1))
+    later = services.create_pulse(
+        title="Later",
+        set_ref="builtin:core",
+        teams=list(due.teams),
+        now=utcnow(),
+        actor=None,
+        opens_at=utcnow() + timedelta(days=1),
+        closes_at=utcnow() + timedelta(days=2),
+    )
+    db.session.commit()
+
+    result = runner.invoke(args=["pulse", "tick"])
+    assert result.exit_code == 0, result.output
+    assert f"Opened pulse {due.id} (Tick pulse): 4 invitations emailed." in result.output
+    assert len(_outbox(app)) == 4
+    db.session.rollback()
+    assert due.is_frozen and not later.is_frozen
+    deliveries = db.session.scalars(select(Invitation.delivery)).all()
+    assert deliveries == [Delivery.SENT] * 4
+
+    again = runner.invoke(args=["pulse", "tick"])
+    assert again.exit_code == 0, again.output
+    assert "No pulses due to open." in again.output
+    assert len(_outbox(app)) == 4
+
+
+def test_tick_reports_failed_invitations(app: Flask, runner: FlaskCliRunner) -> None:
+    _pulse(opens_in=-timedelta(minutes=1))
+    app.config["BASE_URL"] = None  # no address to build links with: every email fails
+    result = runner.invoke(args=["pulse", "tick"])
+    assert result.exit_code == 0, result.output
+    assert "0 invitations emailed, 4 failed (retry from the pulse page)." in result.output
+
+
+def test_links_prints_csv_for_an_open_pulse(app: Flask, runner: FlaskCliRunner) -> None:
+    pulse = _pulse(opens_in=-timedelta(minutes=1))
+    services.open_pulse(pulse, now=utcnow(), secret_key=app.config["SECRET_KEY"], actor=None)
+    db.session.commit()
+    result = runner.invoke(args=["pulse", "links", str(pulse.id)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 4
+    assert {r["team"] for r in rows} == {"Acme/Eng"}
+    assert "'@SUM(1+1)" in {r["name"] for r in rows}
+    for row in rows:
+        assert row["link"].startswith("http://localhost/p/")
+        assert services.find_invitation(row["link"].rsplit("/", 1)[1]) is not None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "pulse.export_links"))
+    assert event.one().detail == {"links": 4, "via": "cli"}
+
+
+def test_links_to_a_private_file(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    pulse = _pulse(opens_in=-timedelta(minutes=1))
+    services.open_pulse(pulse, now=utcnow(), secret_key=app.config["SECRET_KEY"], actor=None)
+    db.session.commit()
+    output = tmp_path / "links.csv"
+    result = runner.invoke(args=["pulse", "links", str(pulse.id), "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 4 links to" in result.output
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    text = output.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "email,name,team,link"
+    assert len(text.splitlines()) == 5
+
+
+def test_links_refuses_unknown_and_unopened_pulses(runner: FlaskCliRunner) -> None:
+    missing = runner.invoke(args=["pulse", "links", "999"])
+    assert missing.exit_code == 1 and "There is no pulse 999." in missing.output
+    draft = _pulse()
+    refused = runner.invoke(args=["pulse", "links", str(draft.id)])
+    assert refused.exit_code == 1
+    assert "only be exported while the pulse is open" in refused.output
+    junk = runner.invoke(args=["pulse", "links", "abc"])
+    assert junk.exit_code == 2
