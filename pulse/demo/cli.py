@@ -43,8 +43,8 @@ def demo(if_empty: bool, seed: int) -> None:
         db.session.commit()
         bar.update(1)
     click.echo(
-        f"Loaded {result.people} people in {result.teams} teams, with a closed baseline pulse "
-        f"and an open pulse ({result.responses} simulated responses)."
+        f"Loaded {result.people} people in {result.teams} teams, with {result.closed_pulses} "
+        f"closed pulses and an open pulse ({result.responses} simulated responses)."
     )
     _print_logins(result.logins)
     _print_links()

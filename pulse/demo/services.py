@@ -19,23 +19,29 @@ DEMO_PASSWORD = "pulse-demo-2026"  # noqa: S105 (documented demo login, refused 
 DOMAIN = "acme.example"
 
 # (team path, head count including its manager). Sizes vary on purpose: later features show
-# that small teams are suppressed to protect anonymity.
+# that small teams are suppressed to protect anonymity (HR's 5 people answer 4 at a time, below
+# k = 5; Finance and Data are below k_c = 10 for comments). The heads of the four departments
+# sit in the leadership team at the top, as they would, so a department has no people of its
+# own: its results are exactly those of its teams, and a small remainder of 1 or 2 people does
+# not force one of its teams to be hidden (DESIGN.md, no differencing).
 TEAMS: list[tuple[str, int]] = [
-    ("Acme", 2),
-    ("Acme/Engineering", 2),
-    ("Acme/Engineering/Platform", 18),
+    ("Acme", 9),
+    ("Acme/Engineering", 1),
+    ("Acme/Engineering/Platform", 17),
     ("Acme/Engineering/Mobile", 13),
     ("Acme/Engineering/Data", 10),
-    ("Acme/Sales", 2),
-    ("Acme/Sales/EMEA", 20),
+    ("Acme/Sales", 1),
+    ("Acme/Sales/EMEA", 19),
     ("Acme/Sales/Americas", 16),
-    ("Acme/Operations", 2),
-    ("Acme/Operations/Customer Support", 26),
+    ("Acme/Operations", 1),
+    ("Acme/Operations/Customer Support", 25),
     ("Acme/Operations/Logistics", 22),
-    ("Acme/People & Finance", 2),
+    ("Acme/People & Finance", 1),
     ("Acme/People & Finance/Finance", 9),
     ("Acme/People & Finance/HR", 5),
 ]
+LEADERSHIP = "Acme"
+
 
 FIRST_NAMES = """
 Aisha Ben Carla Dmitri Elena Farid Grace Hiro Ines Jonas Kemi Liam Mei Nikolai Olivia
@@ -63,6 +69,7 @@ class DemoResult:
     people: int = 0
     teams: int = 0
     responses: int = 0
+    closed_pulses: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -104,7 +111,9 @@ def build_demo(
         team_at[path] = team
         result.teams += 1
         parent_manager = manager_of.get("/".join(parts[:-1]))
-        lead = _person(names.pop(), team, Role.MANAGER, now, parent_manager)
+        # Department heads belong to the leadership team; everyone else to the team they lead.
+        home = team_at[LEADERSHIP] if len(parts) == 2 else team
+        lead = _person(names.pop(), home, Role.MANAGER, now, parent_manager)
         lead.password_hash = password_hash
         lead.managed_teams = [team]
         manager_of[path] = lead
@@ -124,7 +133,8 @@ def build_demo(
     hr_colleague.password_hash = password_hash
     db.session.flush()
     pulses = build_demo_pulses(now=now, secret_key=secret_key, rng=rng, root=team_at["Acme"])
-    result.responses = pulses.answered_baseline + pulses.answered_current
+    result.responses = pulses.answered_closed + pulses.answered_current
+    result.closed_pulses = len(pulses.closed)
     audit.record(
         "demo.load",
         actor=None,

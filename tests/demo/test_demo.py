@@ -55,21 +55,48 @@ def test_demo_pulses_have_simulated_answers_that_differ_by_team(
     from pulse.surveys.models import DimensionTally, Pulse, PulseState, ResponseTally
 
     assert runner.invoke(args=["pulse", "demo"]).exit_code == 0
-    pulses = {p.title: p for p in db.session.scalars(select(Pulse))}
+    pulses = db.session.scalars(select(Pulse).order_by(Pulse.opens_at)).all()
     now = utcnow()
-    assert pulses["Baseline pulse"].state(now) is PulseState.CLOSED
-    assert pulses["November pulse"].state(now) is PulseState.OPEN
-    baseline = pulses["Baseline pulse"].id
+    assert [p.state(now) for p in pulses] == [PulseState.CLOSED] * 4 + [PulseState.OPEN]
+    assert pulses[0].title == "Baseline pulse"
+    baseline = pulses[0].id
     responses = db.session.scalar(
         select(func.sum(ResponseTally.count)).where(ResponseTally.pulse_id == baseline)
     )
     assert responses is not None and 100 <= responses <= 140  # about 80% of 149
-    burnout = {
-        name: total / n
-        for name, total, n in db.session.execute(
-            select(Team.name, DimensionTally.total, DimensionTally.n)
+
+    def mean(pulse_id: int, dimension: str, *teams: str) -> float:
+        n, total = db.session.execute(
+            select(func.sum(DimensionTally.n), func.sum(DimensionTally.total))
             .join(Team, Team.id == DimensionTally.team_id)
-            .where(DimensionTally.pulse_id == baseline, DimensionTally.dimension == "burnout")
-        ).all()
-    }
-    assert burnout["Customer Support"] > burnout["Data"] + 20
+            .where(
+                DimensionTally.pulse_id == pulse_id,
+                DimensionTally.dimension == dimension,
+                Team.name.in_(teams),
+            )
+        ).one()
+        return float(total / n)
+
+    closed = [p.id for p in pulses[:4]]
+    # Customer Support burns out, then recovers; Sales loses trust pulse by pulse.
+    support = [mean(p, "burnout", "Customer Support") for p in closed]
+    assert support[2] > support[0] + 8 and support[3] < support[2] - 5
+    assert support[0] > mean(baseline, "burnout", "Data") + 20
+    sales = [mean(p, "trust", "EMEA", "Americas") for p in closed]
+    assert sales[3] < sales[0] - 15
+    # HR's 5 people give 4 answers to every closed pulse: always below k = 5.
+    hr = db.session.scalars(
+        select(ResponseTally.count)
+        .join(Team, Team.id == ResponseTally.team_id)
+        .where(Team.name == "HR", ResponseTally.pulse_id.in_(closed))
+    ).all()
+    assert hr == [4, 4, 4, 4]
+
+
+def test_demo_has_tagged_comments(app: Flask, runner: FlaskCliRunner) -> None:
+    from pulse.results.models import CommentTag
+    from pulse.surveys.models import Comment
+
+    assert runner.invoke(args=["pulse", "demo"]).exit_code == 0
+    assert (db.session.scalar(select(func.count()).select_from(Comment)) or 0) > 100
+    assert (db.session.scalar(select(func.count()).select_from(CommentTag)) or 0) >= 5
