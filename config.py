@@ -37,10 +37,15 @@ class Config:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     IMPORT_MAX_ROWS = 200_000
 
+    # Staff pages are English; keep WTForms' own messages English even for German browsers.
+    WTF_I18N_ENABLED = False
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT_IP = "30 per 5 minutes"
     LOGIN_RATE_LIMIT_ACCOUNT = "10 per 5 minutes"
+    # Per IP. A whole office behind one address may answer at once: raise it for big sites.
+    ANSWER_RATE_LIMIT = "60 per minute"
 
     # Mail: with no SMTP host, messages are written as .eml files to the outbox folder.
     MAIL_SMTP_HOST: str | None = None

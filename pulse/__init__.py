@@ -26,6 +26,7 @@ _ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PULSE_RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "PULSE_PROXY_COUNT": ("PROXY_COUNT", int),
     "PULSE_TIMEZONE": ("TIMEZONE", str),
+    "PULSE_ANSWER_RATE_LIMIT": ("ANSWER_RATE_LIMIT", str),
 }
 
 _WEAK_SECRETS = {"changeme", "secret", "dev", "development", "password", "pulse", "default"}
