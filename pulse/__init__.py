@@ -111,6 +111,14 @@ def _finish_config(app: Flask) -> None:
             f"PULSE_TIMEZONE must be a time zone name such as Europe/Berlin, "
             f"not {cfg.get('TIMEZONE')!r}"
         ) from exc
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Never wait forever for a row lock: after 5 s the request fails cleanly (503, retry),
+        # as SQLite's busy timeout does.
+        options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("options", "-c lock_timeout=5000")
+        options["connect_args"] = connect_args
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not cfg.get("MAIL_OUTBOX_DIR"):
         cfg["MAIL_OUTBOX_DIR"] = os.path.join(app.instance_path, "outbox")
 

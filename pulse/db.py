@@ -46,6 +46,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# How long a writer waits for another writer's lock before giving up (SECURITY.md: >= 5 s). Under
+# a burst, SQLite's waiting is not first-come-first-served, so leave headroom above the minimum.
+BUSY_TIMEOUT_MS = 10_000
+
 # SQLite tuning (SECURITY.md, durability): WAL, synchronous=FULL, foreign keys, a 5 s busy
 # timeout, and BEGIN IMMEDIATE for every transaction that may write, so two writers queue on the
 # busy timeout instead of failing half-way with "database is locked".
@@ -70,7 +74,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

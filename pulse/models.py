@@ -19,6 +19,7 @@ from pulse.surveys.models import (
     ReleasedValueTally,
     Response,
     ResponseTally,
+    UsedLink,
     ValueTally,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "ResponseTally",
     "Role",
     "Team",
+    "UsedLink",
     "ValueTally",
     "team_managers",
 ]

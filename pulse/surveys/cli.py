@@ -70,7 +70,12 @@ def tick() -> None:
     """Open every scheduled pulse whose time has come and email its invitations. Safe to run
     as often as you like (for example every five minutes from cron)."""
     secret = current_app.config["SECRET_KEY"]
-    opened = services.open_due_pulses(now=utcnow(), secret_key=secret)
+    now = utcnow()
+    settled = sum(services.settle_answers(pulse, secret) for pulse in queries.pulses_to_settle(now))
+    db.session.commit()
+    if settled:
+        click.echo(f"Settled {settled} answered invitations.")
+    opened = services.open_due_pulses(now=now, secret_key=secret)
     db.session.commit()
     if not opened:
         click.echo("No pulses due to open.")

@@ -69,6 +69,7 @@ def send_reminders(pulse: Pulse, *, secret_key: str, now: datetime) -> DeliveryR
     """
     if pulse.state(now) is not PulseState.OPEN or not pulse.is_frozen:
         return DeliveryReport(0, 0)
+    services.settle_answers(pulse, secret_key)  # who has answered, as of now
     unanswered = (
         select(Invitation.id)
         .join(Person, Invitation.person_id == Person.id)

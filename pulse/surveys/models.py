@@ -179,7 +179,8 @@ class Delivery(enum.StrEnum):
 
 
 class Invitation(Base):
-    """One person's single-use link to one pulse. Records *that* they answered, never what.
+    """One person's single-use link to one pulse. Records *that* they answered, never what,
+    and only once settled in a batch (see UsedLink).
 
     The token is not stored: only its SHA-256 (for look-up) and a random nonce from which the
     server, holding the secret key, can re-derive the link for reminders and printed exports.
@@ -204,6 +205,22 @@ class Invitation(Base):
     pulse: Mapped[Pulse] = relationship()
     person: Mapped[Person] = relationship()
     team: Mapped[Team] = relationship()
+
+
+class UsedLink(Base):
+    """A used invitation link: only a keyed hash of the link (see tokens.used_marker).
+
+    The unique marker makes each link single-use: of two concurrent submissions of one link,
+    exactly one inserts it. `Invitation.answered` is brought up to date later, for many
+    invitations in one transaction (`services.settle_answers`), so no write to a person's row
+    happens in the transaction that stores their answers.
+    """
+
+    __tablename__ = "used_link"
+    __table_args__: ClassVar[dict[str, object]] = {"sqlite_with_rowid": False}
+
+    marker: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"), index=True)
 
 
 class Response(Base):

@@ -10,9 +10,9 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from pulse.extensions import db
@@ -33,6 +33,8 @@ from pulse.surveys.models import (
     Pulse,
     PulseState,
     QuestionSet,
+    ResponseTally,
+    UsedLink,
 )
 from pulse.surveys.set_import import KnownQuestion, Library, builtin_library, fold
 
@@ -248,14 +250,18 @@ class PulseRow:
 
 
 def invitation_counts(pulse_ids: Iterable[int] | None = None) -> dict[int, Counts]:
-    """Invited and answered per pulse, in one grouped query."""
-    answered = func.sum(case((Invitation.answered.is_(True), 1), else_=0))
-    stmt = select(Invitation.pulse_id, func.count(), answered).group_by(Invitation.pulse_id)
+    """Invited and answered per pulse. Answered counts used links, which are exact at once;
+    `Invitation.answered` only catches up when answers are settled (see surveys.models.UsedLink)."""
+    stmt = select(Invitation.pulse_id, func.count()).group_by(Invitation.pulse_id)
+    used = select(UsedLink.pulse_id, func.count()).group_by(UsedLink.pulse_id)
     if pulse_ids is not None:
-        stmt = stmt.where(Invitation.pulse_id.in_(list(pulse_ids)))
+        wanted = list(pulse_ids)
+        stmt = stmt.where(Invitation.pulse_id.in_(wanted))
+        used = used.where(UsedLink.pulse_id.in_(wanted))
+    done = {row[0]: int(row[1]) for row in db.session.execute(used).all()}
     return {
-        pulse_id: Counts(int(invited), int(done or 0))
-        for pulse_id, invited, done in db.session.execute(stmt).all()
+        pulse_id: Counts(int(invited), done.get(pulse_id, 0))
+        for pulse_id, invited in db.session.execute(stmt).all()
     }
 
 
@@ -338,17 +344,29 @@ def participation_groups(
 
 
 def team_participation(pulse_id: int) -> list[TeamParticipation]:
-    """Invited and answered per team (the team each person was in when invited)."""
-    answered = func.sum(case((Invitation.answered.is_(True), 1), else_=0))
+    """Invited and answered per team (the team each person was in when invited).
+
+    Answered comes from the response tallies, whose team is copied from the invitation, so it is
+    exact at once without reading which invitation was used."""
     rows = db.session.execute(
-        select(Invitation.team_id, func.count(), answered)
+        select(Invitation.team_id, func.count())
         .where(Invitation.pulse_id == pulse_id)
         .group_by(Invitation.team_id)
     ).all()
+    done = {
+        row[0]: int(row[1])
+        for row in db.session.execute(
+            select(ResponseTally.team_id, ResponseTally.count).where(
+                ResponseTally.pulse_id == pulse_id
+            )
+        ).all()
+    }
     names = full_team_names()
     return [
-        TeamParticipation(team_id, names.get(team_id, f"Team {team_id}"), invited, int(done or 0))
-        for team_id, invited, done in rows
+        TeamParticipation(
+            team_id, names.get(team_id, f"Team {team_id}"), invited, done.get(team_id, 0)
+        )
+        for team_id, invited in rows
     ]
 
 
@@ -493,4 +511,19 @@ def pulse_detail(pulse: Pulse, now: datetime) -> PulseDetail:
         groups=participation_groups(team_participation(pulse.id)) if pulse.is_frozen else [],
         delivery=delivery,
         failed=failed_deliveries(pulse.id) if delivery.failed else [],
+    )
+
+
+SETTLE_AFTER_CLOSE = timedelta(days=7)
+
+
+def pulses_to_settle(now: datetime) -> list[Pulse]:
+    """Opened pulses that are open, or closed within the last week (late settling)."""
+    return list(
+        db.session.scalars(
+            select(Pulse).where(
+                Pulse.frozen_at.is_not(None),
+                Pulse.closes_at > now - SETTLE_AFTER_CLOSE,
+            )
+        )
     )

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pulse.audit import services as audit
 from pulse.extensions import db
@@ -32,6 +34,7 @@ from pulse.surveys.models import (
     ReleaseMode,
     Response,
     ResponseTally,
+    UsedLink,
     ValueTally,
 )
 from pulse.surveys.scoring import ScoredItem, dimension_scores, is_at_risk
@@ -299,7 +302,7 @@ def close_pulse(pulse: Pulse, *, now: datetime, actor: Person | None) -> None:
         raise PulseNotOpen("Only an open pulse can be closed.")
     pulse.closes_at = now
     audit.record("pulse.close", actor=actor, now=now, target=f"pulse:{pulse.id}")
-    scrub_transaction_ids(pulse)
+    settle_answers(pulse)
     db.session.flush()
 
 
@@ -344,11 +347,32 @@ def find_invitation(token: str) -> Invitation | None:
     )
 
 
-def check_can_answer(invitation: Invitation | None, now: datetime) -> Invitation:
+def _secret(secret_key: str | None) -> str:
+    # Services take the key explicitly; respond views and tests may rely on the app's key.
+    return secret_key if secret_key is not None else str(current_app.config["SECRET_KEY"])
+
+
+def used_marker(invitation: Invitation, secret_key: str | None = None) -> str:
+    return tokens.used_marker(
+        _secret(secret_key), invitation_token(invitation, _secret(secret_key))
+    )
+
+
+def is_used(invitation: Invitation, secret_key: str | None = None) -> bool:
+    """Whether this invitation's link has been used (settled or not yet)."""
+    if invitation.answered:
+        return True
+    marker = used_marker(invitation, secret_key)
+    return db.session.get(UsedLink, marker) is not None
+
+
+def check_can_answer(
+    invitation: Invitation | None, now: datetime, secret_key: str | None = None
+) -> Invitation:
     """The invitation, if it may be answered now; otherwise the reason, as an exception."""
     if invitation is None:
         raise TokenUnknown("This link is not valid.")
-    if invitation.answered:
+    if is_used(invitation, secret_key):
         raise TokenAlreadyUsed("This link has already been used.")
     state = invitation.pulse.state(now)
     if state is PulseState.CLOSED:
@@ -358,21 +382,30 @@ def check_can_answer(invitation: Invitation | None, now: datetime) -> Invitation
     return invitation
 
 
-def record_response(invitation: Invitation, parsed: ParsedAnswers, *, now: datetime) -> None:
+def record_response(
+    invitation: Invitation,
+    parsed: ParsedAnswers,
+    *,
+    now: datetime,
+    secret_key: str | None = None,
+) -> None:
     """Store one anonymous response and update the tallies, all in the caller's transaction.
 
-    The invitation is consumed by one conditional UPDATE: of two concurrent submissions of the
-    same link exactly one changes a row; the other raises TokenAlreadyUsed. The response keeps
-    the pulse, the team copied from the invitation and the day, and nothing else about anyone.
+    The link is consumed by inserting its used-marker (INSERT ... ON CONFLICT DO NOTHING): of two
+    concurrent submissions of the same link exactly one inserts a row; the other raises
+    TokenAlreadyUsed. The person's invitation row is not touched here (see UsedLink). The
+    response keeps the pulse, the team copied from the invitation and the day, and nothing else.
     """
-    check_can_answer(invitation, now)
-    consumed = db.session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.answered.is_(False))
-        .values(answered=True)
-        .execution_options(synchronize_session=False)
+    check_can_answer(invitation, now, secret_key)
+    marker = used_marker(invitation, secret_key)
+    dialect = db.session.get_bind().dialect.name
+    insert_marker = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(UsedLink)
+    consumed = db.session.scalar(
+        insert_marker.values(marker=marker, pulse_id=invitation.pulse_id)
+        .on_conflict_do_nothing()
+        .returning(UsedLink.pulse_id)
     )
-    if consumed.rowcount != 1:  # type: ignore[attr-defined]
+    if consumed is None:  # the other submission inserted it first
         raise TokenAlreadyUsed("This link has already been used.")
 
     pulse_id, team_id = invitation.pulse_id, invitation.team_id
@@ -465,6 +498,39 @@ def _update_tallies(
         )
 
 
+def settle_answers(pulse: Pulse, secret_key: str | None = None) -> int:
+    """Mark as answered, in one transaction, every invitation of this pulse whose link was used.
+
+    Run by `flask pulse tick`, before reminders and when a pulse closes. Returns how many
+    invitations it marked. On PostgreSQL it then rewrites the pulse's answered invitations,
+    used links and responses together (scrub_transaction_ids), so that no row keeps the id of
+    the transaction that first wrote it.
+    """
+    key = _secret(secret_key)
+    used = set(db.session.scalars(select(UsedLink.marker).where(UsedLink.pulse_id == pulse.id)))
+    pending = db.session.execute(
+        select(Invitation.id, Invitation.person_id, Invitation.nonce).where(
+            Invitation.pulse_id == pulse.id, Invitation.answered.is_(False)
+        )
+    ).all()
+    newly = [
+        row.id
+        for row in pending
+        if tokens.used_marker(key, tokens.derive_token(key, pulse.id, row.person_id, row.nonce))
+        in used
+    ]
+    for start in range(0, len(newly), 1000):
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id.in_(newly[start : start + 1000]))
+            .values(answered=True)
+            .execution_options(synchronize_session=False)
+        )
+    scrub_transaction_ids(pulse)
+    db.session.flush()
+    return len(newly)
+
+
 def scrub_transaction_ids(pulse: Pulse) -> None:
     """Rewrite this pulse's answered invitations and responses in one new transaction.
 
@@ -486,6 +552,12 @@ def scrub_transaction_ids(pulse: Pulse) -> None:
         update(Response)
         .where(Response.pulse_id == pulse.id)
         .values(day=Response.day)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(UsedLink)
+        .where(UsedLink.pulse_id == pulse.id)
+        .values(marker=UsedLink.marker)
         .execution_options(synchronize_session=False)
     )
     db.session.flush()

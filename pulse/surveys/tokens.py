@@ -31,3 +31,15 @@ def hash_token(token: str) -> str:
 def looks_like_token(value: str) -> bool:
     """Cheap shape check before any database look-up (43 base64url characters)."""
     return len(value) == 43 and all(c.isalnum() or c in "-_" for c in value)
+
+
+def used_marker(secret_key: str, token: str) -> str:
+    """What marks a link as used, without naming its invitation to anyone lacking the key.
+
+    A submission stores this value, not a change to the person's invitation row. On PostgreSQL
+    every row carries the id of the transaction that wrote it; had the submission also updated
+    the invitation, the two rows would share that id and pair the response with its author.
+    Joining this marker to an invitation takes the secret key, which the database never holds.
+    """
+    digest = hmac.new(secret_key.encode(), f"used:{token}".encode(), hashlib.sha256)
+    return digest.hexdigest()

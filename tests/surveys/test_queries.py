@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from pulse.extensions import db
 from pulse.surveys import queries, services
+from pulse.surveys.answers import ParsedAnswers
 from pulse.surveys.models import Delivery, Invitation, PulseState
 from pulse.surveys.queries import (
     COMBINED_LABEL,
@@ -163,8 +164,8 @@ def _open_pulse(people_by_team: dict[str, int]):  # type: ignore[no-untyped-def]
 def test_counts_participation_and_deliveries(app: Flask) -> None:
     pulse = _open_pulse({"Acme/Eng": 6, "Acme/Sales": 2, "Acme/Ops": 5})
     invitations = db.session.scalars(select(Invitation).order_by(Invitation.id)).all()
-    for inv in invitations[:4]:
-        inv.answered = True
+    for inv in invitations[:4]:  # the first four are in Acme/Eng
+        services.record_response(inv, ParsedAnswers(), now=NOW)
     invitations[0].delivery = Delivery.SENT
     invitations[1].delivery = Delivery.FAILED
     invitations[1].delivery_error = "refused"

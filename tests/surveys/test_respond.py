@@ -31,6 +31,7 @@ from pulse.surveys.models import (
     QuestionSet,
     QuestionSetItem,
     Response,
+    UsedLink,
 )
 from tests.conftest import build_app, login
 from tests.factories import make_staff, make_team
@@ -76,7 +77,7 @@ def _responses() -> int:
 
 def _answered() -> int:
     db.session.expire_all()
-    return db.session.scalar(select(func.count()).where(Invitation.answered.is_(True))) or 0
+    return db.session.scalar(select(func.count()).select_from(UsedLink)) or 0
 
 
 def _nothing_stored() -> None:

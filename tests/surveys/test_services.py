@@ -88,6 +88,10 @@ def test_recording_a_response_consumes_the_link_and_updates_tallies(app: Flask) 
     )
     services.record_response(invitation, parsed, now=NOW)
     db.session.commit()
+    # The link is used at once; the invitation row itself is only marked when answers settle.
+    assert services.is_used(invitation) and invitation.answered is False
+    assert services.settle_answers(pulse) == 1
+    db.session.refresh(invitation)
     assert invitation.answered is True
     response = db.session.scalars(select(Response)).one()
     assert response.team_id == invitation.team_id and response.day == NOW.date()
@@ -122,8 +126,10 @@ def test_unknown_tokens_are_not_found(app: Flask) -> None:
 
 
 @pytest.mark.postgres
-def test_scrubbing_breaks_the_transaction_id_link_on_postgresql(pg_app: Flask) -> None:
-    """xmin pairs a response with its invitation until the rows are rewritten together."""
+def test_no_row_pairs_a_response_with_its_invitation_on_postgresql(pg_app: Flask) -> None:
+    """PostgreSQL stamps each row with the id of the transaction that wrote it (xmin). A
+    submission writes no invitation row, so no invitation shares a response's xmin; settling
+    later marks the used invitations and rewrites responses and used links in one transaction."""
     from sqlalchemy import text
 
     _pulse, _ = _open_core_pulse()
@@ -133,16 +139,17 @@ def test_scrubbing_breaks_the_transaction_id_link_on_postgresql(pg_app: Flask) -
         services.record_response(invitation, ParsedAnswers(), now=NOW)
         db.session.commit()
 
-    def xmins(table: str) -> set[str]:
-        where = " WHERE answered" if table == "invitation" else ""
-        return {str(x) for x in db.session.execute(text(f"SELECT xmin FROM {table}{where}"))}  # noqa: S608
+    def xmins(sql: str) -> set[str]:
+        return {str(x) for x in db.session.execute(text(sql)).scalars()}
 
-    assert xmins("response") == xmins("invitation")  # two distinct, pairable transactions
-    assert len(xmins("response")) == 2
-    pulse = first.pulse
-    services.scrub_transaction_ids(pulse)
+    responses = xmins("SELECT xmin FROM response")
+    assert len(responses) == 2  # two submissions, two transactions
+    assert not responses & xmins("SELECT xmin FROM invitation")
+    assert services.settle_answers(first.pulse) == 2
     db.session.commit()
-    assert len(xmins("response")) == 1 and xmins("response") == xmins("invitation")
+    settled = xmins("SELECT xmin FROM invitation WHERE answered")
+    assert len(settled) == 1
+    assert xmins("SELECT xmin FROM response") == settled == xmins("SELECT xmin FROM used_link")
 
 
 def test_step_release_copies_a_team_only_at_multiples_of_k(app: Flask) -> None:
