@@ -204,6 +204,9 @@ def build_demo_pulses(
         current, now=opened, secret_key=secret_key, actor=None, closes_at=now + timedelta(days=5)
     )
     answered_current = _simulate_open(current, opened, rng, teams, span_hours=40)
+    # As `flask pulse tick` would: mark the used links' invitations as answered, so the
+    # demo's printed links are for people who have not answered yet.
+    services.settle_answers(current, secret_key)
     db.session.flush()
     return DemoPulses(
         closed[0], current, answered[0], answered_current, closed, answered_closed=sum(answered)
