@@ -20,8 +20,10 @@ property tests can hammer it directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 # DESIGN.md rule 2: no threshold is ever below 3, whatever a caller passes.
 MIN_THRESHOLD = 3
@@ -116,10 +118,9 @@ def _subtrees(
         if team in result:
             continue
         if ready:
-            members = {team}
-            for child in children[team]:
-                members |= result[child]
-            result[team] = frozenset(members)
+            own = frozenset((team,))
+            kids = children[team]
+            result[team] = own.union(*[result[child] for child in kids]) if kids else own
         else:
             stack.append((team, True))
             stack.extend((child, False) for child in children[team] if child not in result)
@@ -192,6 +193,13 @@ def viewer_groups(
 
 
 # --- the decision ---------------------------------------------------------------------------------
+#
+# A family is arranged once into a containment forest (`prepare`), then decided for as many count
+# vectors as a page needs (responses, each dimension, each question, comments) with arrays: a
+# heatmap for 2,000 teams decides about 20 vectors, and redoing the set work each time cost
+# seconds. Group counts are summed bottom-up through the forest; primary suppression and each
+# group's remainder (its count minus its maximal visible subgroups) are array operations; only
+# groups whose remainder lies between 1 and k-1 go through the one-by-one complementary step.
 
 
 def _check_threshold(k: int) -> None:
@@ -203,13 +211,14 @@ def _distinct_sets(tree: Tree, groups: Iterable[Group]) -> dict[frozenset[int], 
     """Keys of every distinct team set; groups with the same teams always share a decision."""
     by_set: dict[frozenset[int], list[str]] = {}
     set_of: dict[str, frozenset[int]] = {}
+    known = tree.keys()  # a set view: testing a group against it does not copy the tree
     for group in groups:
         if group.key in set_of:
             if set_of[group.key] != group.teams:
                 raise ValueError(f"Two different groups share the key {group.key!r}.")
             continue
-        unknown = group.teams.difference(tree)
-        if unknown:
+        if not group.teams <= known:
+            unknown = group.teams.difference(tree)
             raise ValueError(f"Group {group.key!r} names unknown teams {sorted(unknown)}.")
         set_of[group.key] = group.teams
         by_set.setdefault(group.teams, []).append(group.key)
@@ -218,118 +227,294 @@ def _distinct_sets(tree: Tree, groups: Iterable[Group]) -> dict[frozenset[int], 
     return by_set
 
 
-@dataclass(slots=True, eq=False)  # nodes are compared by identity
-class _Node:
-    """One distinct team set of the family, placed in the containment forest."""
-
-    name: str  # smallest key with this set: a stable tie-breaker
-    teams: frozenset[int]
-    count: int
-    children: list[_Node]
-    visible: bool = False
-    reason: str | None = None
+# Why a group is hidden, as small codes in arrays; the words are chosen per decision.
+_SHOWN, _ZERO, _SMALL, _COMPLEMENTARY, _FIXED = 0, 1, 2, 3, 4
 
 
-def _forest(
-    by_set: Mapping[frozenset[int], Sequence[str]], counts: Mapping[int, int]
-) -> list[_Node]:
-    """Nodes for the non-empty sets ordered largest first, linked to their smallest superset.
+class Forest:
+    """A family's distinct non-empty team sets, largest first, each linked to its smallest
+    superset: node i's parent has a smaller index, so parents come before their children.
 
-    Raises ValueError when two groups overlap without one containing the other.
+    Built once per family (`prepare`) and reused for every count vector of a page.
     """
-    items = [(teams, keys[0]) for teams, keys in by_set.items() if teams]
-    items.sort(key=lambda item: (-len(item[0]), item[1]))
-    nodes: list[_Node] = []
-    # After the sets processed so far (largest first), owner[t] is the smallest one holding t.
-    owner: dict[int, _Node] = {}
-    for teams, name in items:
-        node = _Node(name, teams, sum(counts.get(t, 0) for t in teams), [])
-        parents = {owner.get(t) for t in teams}
-        if len(parents) != 1:
-            raise ValueError(
-                f"Group {name!r} overlaps another group without containing it or lying inside it."
-            )
-        parent = parents.pop()
-        if parent is not None:
-            parent.children.append(node)
-        for t in teams:
-            owner[t] = node
-        nodes.append(node)
-    return nodes
 
+    def __init__(self, tree: Tree, groups: Iterable[Group]) -> None:
+        _children(tree)  # validates the tree
+        self.tree_teams = frozenset(tree)
+        by_set = _distinct_sets(tree, groups)
+        # Largest first, ties by key; keys are unique, so the sets themselves are never compared.
+        ordered = sorted((-len(teams), keys[0], teams) for teams, keys in by_set.items() if teams)
+        items = [(teams, name) for _size, name, teams in ordered]
+        self.names: list[str] = [name for _teams, name in items]
+        self.sets: list[frozenset[int]] = [teams for teams, _name in items]
+        parent: list[int] = []
+        depth: list[int] = []
+        # After the sets processed so far (largest first), owner[t] is the smallest holding t.
+        owner: dict[int, int] = {}
+        for index, (teams, name) in enumerate(items):
+            parents = set(map(owner.get, teams))
+            if len(parents) != 1:
+                raise ValueError(
+                    f"Group {name!r} overlaps another group without containing it or lying "
+                    "inside it."
+                )
+            above = parents.pop()
+            parent.append(-1 if above is None else above)
+            depth.append(0 if above is None else depth[above] + 1)
+            owner.update(dict.fromkeys(teams, index))
+        self.size = len(items)
+        self.name_rank = np.empty(self.size, dtype=np.int64)
+        self.name_rank[sorted(range(self.size), key=self.names.__getitem__)] = np.arange(self.size)
+        self.parent = np.array(parent, dtype=np.int64)
+        self.children: list[list[int]] = [[] for _ in items]
+        for index, above in enumerate(parent):
+            if above >= 0:
+                self.children[above].append(index)
+        self.below = np.flatnonzero(self.parent >= 0)  # every node with a parent
+        self.is_leaf = np.array([not kids for kids in self.children], dtype=bool)
+        by_depth: dict[int, list[int]] = {}
+        for index, d in enumerate(depth):
+            by_depth.setdefault(d, []).append(index)
+        # Deepest first: the order in which sums flow up to the parents.
+        self.upward = [
+            np.array(by_depth[d], dtype=np.int64) for d in sorted(by_depth, reverse=True) if d
+        ]
+        self.teams = np.fromiter(owner.keys(), dtype=np.int64, count=len(owner))
+        self.owner = np.fromiter(owner.values(), dtype=np.int64, count=len(owner))
+        # position[team id] = index into self.teams, or -1 for a team in no group.
+        self.position = np.full(int(self.teams.max(initial=-1)) + 1, -1, dtype=np.int64)
+        self.position[self.teams] = np.arange(len(self.teams))
+        node_of_set = {teams: index for index, teams in enumerate(self.sets)}
+        self.node_of_key: dict[str, int] = {
+            key: node_of_set.get(teams, -1) for teams, keys in by_set.items() for key in keys
+        }
 
-def _maximal_visible_inside(node: _Node) -> list[_Node]:
-    """The largest visible groups strictly inside `node` (they are pairwise disjoint)."""
-    found: list[_Node] = []
-    stack = list(node.children)
-    while stack:
-        child = stack.pop()
-        if child.visible:
-            found.append(child)
-        else:
-            stack.extend(child.children)
-    return found
+    # -- sums ------------------------------------------------------------------------------------
 
+    def dense(self, values: Mapping[int, float], dtype: type = float) -> np.ndarray:
+        """Per-team values aligned with `self.teams` (teams outside every group are left out)."""
+        teams = np.fromiter(values.keys(), np.int64, len(values))
+        return self.dense_arrays(teams, np.fromiter(values.values(), dtype, len(values)))
 
-def _suppress(nodes: Sequence[_Node], k: int, small: str, zero: str) -> None:
-    """Primary then complementary suppression, in place, on nodes ordered largest first.
+    def dense_arrays(self, teams: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """`dense` for values given as two aligned arrays (team ids, values)."""
+        out = np.zeros((len(self.teams), *values.shape[1:]), dtype=values.dtype)
+        if len(teams):
+            inside = (teams >= 0) & (teams < len(self.position))
+            where = np.full(len(teams), -1, dtype=np.int64)
+            where[inside] = self.position[teams[inside]]
+            keep = where >= 0
+            out[where[keep]] = values[keep]
+        return out
 
-    Groups are settled smallest first. Settling B only hides groups strictly inside B, and hiding
-    a maximal visible subgroup S of B changes the remainder of no group but B (S's own subgroups
-    keep theirs, and every group above B still sees B, whose count is unchanged), so each settled
-    group stays settled and one pass reaches the fixpoint. Each step hides one more group of a
-    finite family, so this terminates; every choice is fixed by (count, key), so the same input
-    always gives the same output.
-    """
-    for node in nodes:
-        if node.count == 0:
-            node.reason = zero
-        elif node.count < k:
-            node.reason = small
-        else:
-            node.visible = True
-    for node in reversed(nodes):
-        if not node.visible:
-            continue
-        inside = _maximal_visible_inside(node)
-        remainder = node.count - sum(sub.count for sub in inside)
+    def aggregate(self, per_team: np.ndarray) -> np.ndarray:
+        """Each node's sum of per-team values (aligned with `self.teams`; one column or many)."""
+        shape = (self.size, *per_team.shape[1:])
+        total = np.zeros(shape, dtype=per_team.dtype)
+        np.add.at(total, self.owner, per_team)
+        for level in self.upward:
+            np.add.at(total, self.parent[level], total[level])
+        return total
+
+    def totals(self, counts: Mapping[int, int]) -> np.ndarray:
+        """Each node's count: the sum of its teams' counts."""
+        _check_counts_fast(self.tree_teams, counts)
+        return self.aggregate(self.dense(counts, np.int64))
+
+    def totals_arrays(self, teams: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """`totals` for counts given as two aligned arrays (team ids, counts)."""
+        if not self.tree_teams.issuperset(teams.tolist()):
+            unknown = sorted(set(teams.tolist()).difference(self.tree_teams))
+            raise ValueError(f"Counts name an unknown team {unknown[0]}.")
+        if len(counts) and counts.min() < 0:
+            raise ValueError(f"Team {int(teams[counts.argmin()])} has a negative count.")
+        return self.aggregate(self.dense_arrays(teams, counts.astype(np.int64)))
+
+    # -- suppression -----------------------------------------------------------------------------
+
+    def suppress(self, totals: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Primary then complementary suppression: (visible, reason code) per node.
+
+        Settling a group B hides only groups strictly inside it and changes no other group's
+        remainder (groups above B still see B, whose count is unchanged), so every remainder can
+        be computed once from the primary decisions; groups are then settled smallest first,
+        which is descending index, exactly as the one-by-one rule in the module docstring.
+        """
+        visible = totals >= k
+        code = np.where(totals == 0, _ZERO, np.where(visible, _SHOWN, _SMALL)).astype(np.int8)
+        covered = np.zeros(self.size, dtype=np.int64)
+        for level in self.upward:
+            contribution = np.where(visible[level], totals[level], covered[level])
+            np.add.at(covered, self.parent[level], contribution)
+        remainder = totals - covered
+        unsettled_mask = visible & (remainder > 0) & (remainder < k)
+        if unsettled_mask.any():
+            unsettled_mask &= ~self._settle_simple(unsettled_mask, totals, visible, code)
+        unsettled = np.flatnonzero(unsettled_mask)[::-1].tolist()
+        if unsettled:
+            # The one-by-one step works on plain lists: reading numpy scalars is slow. A victim
+            # is the smallest by (count, key): `order` ranks nodes that way as one integer.
+            count = totals.tolist()
+            shown = visible.tolist()
+            order = (totals * self.size + self.name_rank).tolist()
+            for node in unsettled:
+                if shown[node]:  # always true in this order; kept for the reader
+                    for victim in self._settle(node, count, order, shown, k):
+                        visible[victim] = False
+                        code[victim] = _COMPLEMENTARY
+        return visible, code
+
+    def _settle_simple(
+        self, unsettled: np.ndarray, totals: np.ndarray, visible: np.ndarray, code: np.ndarray
+    ) -> np.ndarray:
+        """Settle at once the groups whose one-by-one step is a single move; returns them.
+
+        That is a group whose children are all visible and whose smallest child (by count,
+        then key) has no subgroup: hiding that child adds its count, at least k, to the
+        remainder, which ends the step. Nothing else can have changed those children by the
+        group's turn (only the group itself and groups above it, settled later, hide them), and
+        groups settled here touch nothing any other group looks at, so the order does not
+        matter.
+        """
+        below = self.below
+        if not len(below):
+            return np.zeros(self.size, dtype=bool)
+        parents = self.parent[below]
+        hidden_children = np.bincount(parents, weights=~visible[below], minlength=self.size)
+        rank = totals[below] * self.size + self.name_rank[below]
+        by_parent = np.lexsort((rank, parents))
+        sorted_parents = parents[by_parent]
+        first = np.ones(len(below), dtype=bool)
+        first[1:] = sorted_parents[1:] != sorted_parents[:-1]
+        smallest = np.full(self.size, -1, dtype=np.int64)
+        smallest[sorted_parents[first]] = below[by_parent][first]
+        simple: np.ndarray = unsettled & (hidden_children == 0) & (smallest >= 0)
+        simple[simple] = self.is_leaf[smallest[simple]]
+        victims = smallest[simple]
+        visible[victims] = False
+        code[victims] = _COMPLEMENTARY
+        return simple
+
+    def _maximal_visible_inside(self, node: int, shown: list[bool]) -> list[int]:
+        kids = self.children[node]
+        if all(map(shown.__getitem__, kids)):  # the usual case
+            return list(kids)
+        found: list[int] = []
+        stack = list(kids)
+        while stack:
+            child = stack.pop()
+            if shown[child]:
+                found.append(child)
+            else:
+                stack.extend(self.children[child])
+        return found
+
+    def _settle(
+        self, node: int, count: list[int], order: list[int], shown: list[bool], k: int
+    ) -> list[int]:
+        """Hide subgroups of `node` until its remainder is 0 or at least k; returns them."""
+        hidden: list[int] = []
+        inside = self._maximal_visible_inside(node, shown)
+        remainder = count[node] - sum(map(count.__getitem__, inside))
         while 0 < remainder < k:
             # Smallest first: if exactly one sibling is suppressed, the next smallest goes too.
-            victim = min(inside, key=lambda sub: (sub.count, sub.name))
-            victim.visible = False
-            victim.reason = COMPLEMENTARY
+            victim = min(inside, key=order.__getitem__)
+            shown[victim] = False
+            hidden.append(victim)
             inside.remove(victim)
-            exposed = _maximal_visible_inside(victim)
+            exposed = self._maximal_visible_inside(victim, shown)
             inside.extend(exposed)
-            remainder += victim.count - sum(sub.count for sub in exposed)
+            remainder += count[victim] - sum(map(count.__getitem__, exposed))
+        return hidden
+
+    def decide(self, counts: Mapping[int, int], k: int) -> Decided:
+        """The decision for every key of the family, for one count vector."""
+        _check_threshold(k)
+        totals = self.totals(counts)
+        visible, code = self.suppress(totals, k)
+        return Decided(self, totals, visible, code, (None, NO_ANSWERS, too_few(k), COMPLEMENTARY))
+
+    def decide_arrays(self, teams: np.ndarray, counts: np.ndarray, k: int) -> Decided:
+        """`decide` for counts given as two aligned arrays (team ids, counts)."""
+        _check_threshold(k)
+        totals = self.totals_arrays(teams, counts)
+        visible, code = self.suppress(totals, k)
+        return Decided(self, totals, visible, code, (None, NO_ANSWERS, too_few(k), COMPLEMENTARY))
+
+    def hide_all(self, reason: str) -> Decided:
+        """Every group hidden for one reason (a pulse whose results wait for its close)."""
+        visible = np.zeros(self.size, dtype=bool)
+        code = np.full(self.size, _FIXED, dtype=np.int8)
+        totals = np.zeros(self.size, dtype=np.int64)
+        return Decided(self, totals, visible, code, (None, reason, reason, reason, reason))
+
+
+class Decided(Mapping[str, Decision]):
+    """One count vector's decisions for a whole family, as arrays; a `Decision` per key on demand.
+
+    A hidden group's count stays in `totals` for the arrays' sake but never reaches a Decision.
+    """
+
+    def __init__(
+        self,
+        forest: Forest,
+        totals: np.ndarray,
+        visible: np.ndarray,
+        code: np.ndarray,
+        reasons: tuple[str | None, ...],
+    ) -> None:
+        self.forest = forest
+        self.totals = totals
+        self.visible = visible
+        self.code = code
+        self.reasons = reasons
+        self._made: dict[str, Decision] = {}
+
+    def node(self, key: str) -> int:
+        """The forest node of a key (-1 for a group without teams); KeyError if unknown."""
+        return self.forest.node_of_key[key]
+
+    def at(self, node: int) -> Decision:
+        if node < 0:
+            return _hidden(self.reasons[_ZERO] or NO_ANSWERS)
+        if self.visible[node]:
+            return _shown(int(self.totals[node]))
+        return _hidden(self.reasons[int(self.code[node])] or NO_ANSWERS)
+
+    def __getitem__(self, key: str) -> Decision:
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = self.at(self.forest.node_of_key[key])
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.forest.node_of_key)
+
+    def __len__(self) -> int:
+        return len(self.forest.node_of_key)
+
+
+def prepare(tree: Tree, groups: Iterable[Group]) -> Forest:
+    """Arrange a viewer's family for deciding many count vectors (see `Forest`).
+
+    Raises ValueError for a bad tree, unknown teams, two groups sharing a key, or a family that
+    is not laminar.
+    """
+    return Forest(tree, groups)
+
+
+def _check_counts_fast(tree_teams: frozenset[int], counts: Mapping[int, int]) -> None:
+    if not tree_teams.issuperset(counts):
+        unknown = sorted(set(counts).difference(tree_teams))
+        raise ValueError(f"Counts name an unknown team {unknown[0]}.")
+    if counts and min(counts.values()) < 0:
+        team = next(t for t, n in counts.items() if n < 0)
+        raise ValueError(f"Team {team} has a negative count.")
 
 
 def _check_counts(tree: Tree, counts: Mapping[int, int]) -> None:
     _children(tree)  # validates the tree
-    for team, n in counts.items():
-        if team not in tree:
-            raise ValueError(f"Counts name an unknown team {team}.")
-        if n < 0:
-            raise ValueError(f"Team {team} has a negative count.")
-
-
-def _decisions(
-    by_set: Mapping[frozenset[int], Sequence[str]], nodes: Sequence[_Node], zero: str
-) -> dict[str, Decision]:
-    """One decision per key; a hidden group gets its reason and never its count."""
-    node_of = {node.name: node for node in nodes}
-    decisions: dict[str, Decision] = {}
-    for teams, keys in by_set.items():
-        node = node_of.get(keys[0]) if teams else None
-        if node is None:
-            decision = _hidden(zero)
-        elif node.visible:
-            decision = _shown(node.count)
-        else:
-            decision = _hidden(node.reason or zero)
-        for key in keys:
-            decisions[key] = decision
-    return decisions
+    _check_counts_fast(frozenset(tree), counts)
 
 
 def decide(
@@ -344,10 +529,7 @@ def decide(
     """
     _check_threshold(k)
     _check_counts(tree, counts)
-    by_set = _distinct_sets(tree, groups)
-    nodes = _forest(by_set, counts)
-    _suppress(nodes, k, too_few(k), NO_ANSWERS)
-    return _decisions(by_set, nodes, NO_ANSWERS)
+    return dict(prepare(tree, groups).decide(counts, k))
 
 
 def decide_teams(
@@ -429,14 +611,12 @@ def release_decisions(
     if state == CLOSED:
         return decide(tree, counts, groups, k)
     _check_counts(tree, counts)
-    by_set = _distinct_sets(tree, groups)
+    forest = prepare(tree, groups)
     if mode == RELEASE_AFTER_CLOSE:
-        return {key: _hidden(AFTER_CLOSE) for keys in by_set.values() for key in keys}
-    # Build the forest without counts, then give each group its own released count: a group's
-    # released count is not the sum of its teams' released counts.
-    nodes = _forest(by_set, {})
-    for node in nodes:
-        node.count = released_count(sum(counts.get(t, 0) for t in node.teams), k)
+        return dict(forest.hide_all(AFTER_CLOSE))
+    # A group's released count is not the sum of its teams' released counts: round each
+    # group's own total down to whole steps.
+    totals = (forest.totals(counts) // k) * k
+    visible, code = forest.suppress(totals, k)
     so_far = too_few_so_far(k)
-    _suppress(nodes, k, so_far, so_far)
-    return _decisions(by_set, nodes, so_far)
+    return dict(Decided(forest, totals, visible, code, (None, so_far, so_far, COMPLEMENTARY)))

@@ -8,13 +8,17 @@ carries only the gate's reason, never a number.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import overload
+
+import numpy as np
+from scipy import special
 
 from pulse.results import gate, stats
 from pulse.results.gate import Decision, Group
-from pulse.results.queries import PulseTallies, QuestionInfo
+from pulse.results.queries import PulseTallies, QuestionInfo, TeamSums
 from pulse.surveys.library import DIMENSIONS, SCALES, ScaleKind
 
 Tree = Mapping[int, int | None]
@@ -48,11 +52,17 @@ def family(tree: Tree, viewer: Viewer, compare_with_parents: bool = True) -> lis
 
 @dataclass
 class Gated:
-    """Gate decisions for one pulse and one viewer, per kind of count."""
+    """Gate decisions for one pulse and one viewer, per kind of count.
 
-    responses: dict[str, Decision]
-    dimensions: dict[str, dict[str, Decision]]  # dimension -> group key -> decision
-    questions: dict[int, dict[str, Decision]]  # question id -> group key -> decision
+    Decisions are made for the whole family at once as arrays (`gate.Decided`) and turned into
+    a `Decision` only for the keys a page asks about; per-question decisions are made on first
+    use, since a heatmap never asks for them.
+    """
+
+    responses: Mapping[str, Decision]
+    dimensions: dict[str, Mapping[str, Decision]]  # dimension -> group key -> decision
+    questions: Mapping[int, Mapping[str, Decision]]  # question id -> group key -> decision
+    forest: gate.Forest | None = None
 
     def dimension(self, code: str, key: str) -> Decision:
         return self.dimensions.get(code, {}).get(key, _NO_ANSWERS)
@@ -64,28 +74,64 @@ class Gated:
 _NO_ANSWERS = Decision(False, None, gate.NO_ANSWERS)
 
 
-def run_gate(tree: Tree, tallies: PulseTallies, groups: Sequence[Group]) -> Gated:
-    """Apply the gate to every count a results page may show for this pulse."""
-    k = tallies.min_group
+class _QuestionDecisions(Mapping[int, Mapping[str, Decision]]):
+    """Per-question decisions, each made the first time a page asks for that question."""
+
+    def __init__(self, forest: gate.Forest, tallies: PulseTallies, hidden: gate.Decided | None):
+        self.forest = forest
+        self.tallies = tallies
+        self.hidden = hidden
+        self.ids = [q.id for q in tallies.questions if q.scale is not ScaleKind.TEXT]
+        self.made: dict[int, Mapping[str, Decision]] = {}
+
+    def __getitem__(self, question_id: int) -> Mapping[str, Decision]:
+        if question_id not in self.ids:
+            raise KeyError(question_id)
+        if self.hidden is not None:
+            return self.hidden
+        if not self.tallies.values_loaded:
+            raise RuntimeError("Question decisions need the per-value tallies (with_values).")
+        made = self.made.get(question_id)
+        if made is None:
+            counts = _answer_counts(self.tallies.values.get(question_id, {}))
+            made = self.made[question_id] = self.forest.decide(counts, self.tallies.min_group)
+        return made
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def run_gate(
+    tree: Tree, tallies: PulseTallies, groups: Sequence[Group], forest: gate.Forest | None = None
+) -> Gated:
+    """Apply the gate to every count a results page may show for this pulse.
+
+    `forest` is `gate.prepare(tree, groups)` when the caller already has it (a page that gates
+    several pulses for one viewer prepares the family once).
+    """
+    if forest is None:
+        forest = gate.prepare(tree, groups)
     if tallies.hidden_while_open:
-        hidden = Decision(False, None, OPEN_HIDDEN)
-        keys = [g.key for g in groups]
+        hidden = forest.hide_all(OPEN_HIDDEN)
+        # No dimension tallies are loaded while hidden: mark every reported one.
         return Gated(
-            dict.fromkeys(keys, hidden),
-            {code: dict.fromkeys(keys, hidden) for code in tallies.dimensions},
-            {q.id: dict.fromkeys(keys, hidden) for q in tallies.questions},
+            hidden,
+            dict.fromkeys(REPORTED, hidden),
+            _QuestionDecisions(forest, tallies, hidden),
+            forest,
         )
-    responses = gate.decide(tree, tallies.responses, groups, k)
-    dimensions = {
-        code: gate.decide(tree, {t: s.n for t, s in by_team.items()}, groups, k)
-        for code, by_team in tallies.dimensions.items()
+    k = tallies.min_group
+    responses = forest.decide(tallies.responses, k)
+    dimensions: dict[str, Mapping[str, Decision]] = {
+        code: forest.decide_arrays(sums.teams, sums.n, k)
+        for code, sums in (
+            (code, TeamSums.of(by_team)) for code, by_team in tallies.dimensions.items()
+        )
     }
-    questions = {
-        q.id: gate.decide(tree, _answer_counts(tallies.values.get(q.id, {})), groups, k)
-        for q in tallies.questions
-        if q.scale is not ScaleKind.TEXT
-    }
-    return Gated(responses, dimensions, questions)
+    return Gated(responses, dimensions, _QuestionDecisions(forest, tallies, None), forest)
 
 
 def _answer_counts(by_team: Mapping[int, Mapping[int, int]]) -> dict[int, int]:
@@ -289,8 +335,10 @@ class PulseView:
     gated: Gated
 
 
-def view(tree: Tree, tallies: PulseTallies, groups: Sequence[Group]) -> PulseView:
-    return PulseView(tallies, run_gate(tree, tallies, groups))
+def view(
+    tree: Tree, tallies: PulseTallies, groups: Sequence[Group], forest: gate.Forest | None = None
+) -> PulseView:
+    return PulseView(tallies, run_gate(tree, tallies, groups, forest))
 
 
 def dashboard(
@@ -395,9 +443,23 @@ class HeatRow:
 @dataclass
 class Heatmap:
     columns: list[tuple[str, str]]  # (code, name)
-    rows: list[HeatRow]
+    rows: Sequence[HeatRow]  # built on first access: a page may show a few of 2,000 rows
     pulse: PulseTallies
     previous_title: str | None
+    means: dict[str, np.ndarray] = field(default_factory=dict)  # code -> rows' scores, NaN hidden
+    team_ids: list[int] = field(default_factory=list)  # each row's team, without making rows
+
+    def order(self, code: str | None, descending: bool, among: Iterable[int]) -> list[int]:
+        """Row positions from `among`, sorted by one dimension's score with hidden cells last,
+        as `sort_rows` sorts rows (ties keep their order); None keeps the order given."""
+        picked = list(among)
+        if code is None:
+            return picked
+        positions = np.array(picked, dtype=np.int64)
+        means = self.means[code][positions]
+        hidden = np.isnan(means)
+        value = np.where(hidden, 0.0, -means if descending else means)
+        return [picked[i] for i in np.lexsort((value, hidden)).tolist()]
 
 
 def band(code: str, mean: float | None) -> int | None:
@@ -418,51 +480,238 @@ def heatmap(
     current: PulseView,
     previous: PulseView | None,
 ) -> Heatmap:
-    """Teams (whole subtrees) against dimensions for one pulse, with flagged changes."""
-    by_key = {g.key: g for g in groups}
+    """Teams (whole subtrees) against dimensions for one pulse, with flagged changes.
+
+    The figures of every cell are computed at once with arrays (2,000 teams times 8 dimensions
+    is 16,000 scores and as many comparisons, all corrected together with Benjamini-Hochberg, as
+    on any page); a row's objects are made only when a page or export reads it. Each cell holds
+    exactly what `score` and `flag_changes` would give for its group.
+    """
     codes = _dimensions_asked(current.tallies)
-    cells: dict[tuple[int, str], Score] = {}
-    raw: list[tuple[str, str, str, Score, Score]] = []
-    index: list[tuple[int, str]] = []
-    for team_id, _depth in team_order:
-        group = by_key[gate.team_key(team_id)]
-        for code in codes:
-            now_score = score(current.tallies, current.gated, code, group)
-            cells[(team_id, code)] = now_score
-            if previous is not None and code in _dimensions_asked(previous.tallies):
-                before = score(previous.tallies, previous.gated, code, group)
-                raw.append(
-                    (code, "since the previous pulse", previous.tallies.title, before, now_score)
-                )
-                index.append((team_id, code))
-    changes = dict(zip(index, flag_changes(raw), strict=True))
-    rows = []
-    for team_id, depth in team_order:
-        group = by_key[gate.team_key(team_id)]
-        row_cells = tuple(
+    team_ids = [team for team, _depth in team_order]
+    keys = [gate.team_key(team) for team in team_ids]
+    now = _Figures(current, codes, keys)
+    before = None
+    if previous is not None:
+        earlier = set(_dimensions_asked(previous.tallies))
+        before = _Figures(previous, [c for c in codes if c in earlier], keys)
+    changes = _Changes(now, before) if before is not None else None
+    invited = now.invited()
+
+    def make_row(i: int) -> HeatRow:
+        team_id, depth = team_order[i]
+        cells = tuple(
             HeatCell(
                 code,
-                cells[(team_id, code)],
-                changes.get((team_id, code)),
-                band(code, cells[(team_id, code)].mean),
+                now.score(code, i),
+                changes.change(code, i) if changes is not None else None,
+                band(code, now.mean(code, i)),
             )
             for code in codes
         )
-        rows.append(
-            HeatRow(
-                team_id,
-                names.get(team_id, "Team"),
-                depth,
-                participation(current.tallies, current.gated, group),
-                row_cells,
-            )
+        return HeatRow(
+            team_id,
+            names.get(team_id, "Team"),
+            depth,
+            now.participation(i, int(invited[i])),
+            cells,
         )
+
     return Heatmap(
         [(code, DIMENSIONS[code].name) for code in codes],
-        rows,
+        _LazyRows(len(team_order), make_row),
         current.tallies,
         previous.tallies.title if previous else None,
+        {code: now.means(code) for code in codes},
+        team_ids,
     )
+
+
+class _LazyRows(Sequence[HeatRow]):
+    """Rows made on first access and kept."""
+
+    def __init__(self, size: int, make: Callable[[int], HeatRow]) -> None:
+        self.size = size
+        self.make = make
+        self.made: dict[int, HeatRow] = {}
+
+    @overload
+    def __getitem__(self, index: int) -> HeatRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[HeatRow]: ...
+    def __getitem__(self, index: int | slice) -> HeatRow | list[HeatRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        if index < 0:
+            index += self.size
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        row = self.made.get(index)
+        if row is None:
+            row = self.made[index] = self.make(index)
+        return row
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class _Figures:
+    """One pulse's figures for every heatmap row (a team's whole subtree) and dimension.
+
+    Sums, visibility and means are arrays over all rows; a cell's interval and objects are
+    made by the same functions `score` uses, when the cell is read.
+    """
+
+    def __init__(self, pulse: PulseView, codes: Sequence[str], keys: Sequence[str]) -> None:
+        self.pulse = pulse
+        forest = pulse.gated.forest
+        if forest is None:
+            raise ValueError("The heatmap needs decisions made by run_gate.")
+        self.forest = forest
+        self.codes = list(codes)
+        self.keys = keys
+        self.nodes = np.array(list(map(forest.node_of_key.__getitem__, keys)), dtype=np.int64)
+        if (self.nodes < 0).any():
+            raise ValueError("Every heatmap row must be a team of the viewer's family.")
+        # Per team: n, total, total_sq, at_risk for each dimension, summed up the forest.
+        columns = []
+        for code in self.codes:
+            sums = TeamSums.of(pulse.tallies.dimensions.get(code, {}))
+            stacked = np.column_stack([sums.n, sums.total, sums.total_sq, sums.at_risk])
+            columns.append(forest.dense_arrays(sums.teams, stacked.astype(float)))
+        per_team = np.hstack(columns) if columns else np.zeros((len(forest.teams), 0))
+        rows = forest.aggregate(per_team)[self.nodes] if len(self.nodes) else per_team[:0]
+        self.n = {code: rows[:, 4 * c].astype(np.int64) for c, code in enumerate(self.codes)}
+        self.total = {code: rows[:, 4 * c + 1] for c, code in enumerate(self.codes)}
+        self.total_sq = {code: rows[:, 4 * c + 2] for c, code in enumerate(self.codes)}
+        self.at_risk = {
+            code: rows[:, 4 * c + 3].astype(np.int64) for c, code in enumerate(self.codes)
+        }
+        self.visible: dict[str, np.ndarray] = {}
+        self.mean_of: dict[str, np.ndarray] = {}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for code in self.codes:
+                n = self.n[code]
+                decided = pulse.gated.dimensions.get(code)
+                shown = (
+                    decided.visible[self.nodes] & (n > 0)
+                    if isinstance(decided, gate.Decided)
+                    else np.zeros(len(self.nodes), dtype=bool)
+                )
+                if code == "enps":
+                    shown &= n >= stats.ENPS_MIN_N
+                self.visible[code] = shown
+                self.mean_of[code] = np.where(n > 0, self.total[code] / n, np.nan)
+
+    def mean(self, code: str, i: int) -> float | None:
+        return float(self.mean_of[code][i]) if self.visible[code][i] else None
+
+    def means(self, code: str) -> np.ndarray:
+        """Every row's score, NaN where hidden."""
+        return np.where(self.visible[code], self.mean_of[code], np.nan)
+
+    def sd(self, code: str) -> np.ndarray:
+        """Every row's standard deviation, as `stats.mean_interval` computes it (NaN below 2)."""
+        n, total = self.n[code], self.total[code]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            variance = np.maximum(0.0, (self.total_sq[code] - total * self.mean_of[code]) / (n - 1))
+            return np.where(n > 1, np.sqrt(variance), np.nan)
+
+    def sums(self, code: str, i: int) -> stats.DimensionSums:
+        return stats.DimensionSums(
+            int(self.n[code][i]),
+            float(self.total[code][i]),
+            float(self.total_sq[code][i]),
+            int(self.at_risk[code][i]),
+        )
+
+    def reason(self, code: str, i: int) -> str:
+        decision = self.pulse.gated.dimension(code, self.keys[i])
+        if not decision.visible:
+            return decision.reason or gate.NO_ANSWERS
+        return f"eNPS is shown from {stats.ENPS_MIN_N} answers"
+
+    def score(self, code: str, i: int) -> Score:
+        """What `score` gives for row i's group."""
+        if not self.visible[code][i]:
+            return Score(False, self.reason(code, i))
+        sums = self.sums(code, i)
+        estimate = sums.estimate()
+        precision = stats.precision_word(estimate)
+        if code == "enps":
+            value = stats.enps_from_sums(sums.n, sums.total, sums.total_sq)
+            return Score(True, None, estimate, precision, None, value)
+        risk = sums.at_risk_share() if code in RISK_DIMENSIONS else None
+        return Score(True, None, estimate, precision, risk)
+
+    def invited(self) -> np.ndarray:
+        invited = self.forest.aggregate(self.forest.dense(self.pulse.tallies.invited, np.int64))
+        return invited[self.nodes] if len(self.nodes) else invited[:0]
+
+    def participation(self, i: int, invited: int) -> Participation:
+        """What `participation` gives for row i's group."""
+        decision = self.pulse.gated.responses.get(self.keys[i], _NO_ANSWERS)
+        if not decision.visible or decision.count is None:
+            return Participation(False, decision.reason, None, invited, None)
+        count = decision.count
+        rate = stats.response_rate(count, invited) if invited >= count else None
+        return Participation(True, None, count, invited, rate)
+
+
+class _Changes:
+    """Every cell's change since the previous pulse, flagged as `flag_changes` does.
+
+    Benjamini-Hochberg needs every p-value of the page, so Welch's p is computed for all cells
+    at once (the same arithmetic as `stats.welch`); a cell's full comparison and flag are made
+    with `stats.welch` and `stats.change_flag` when the cell is read.
+    """
+
+    LABEL = "since the previous pulse"
+
+    def __init__(self, now: _Figures, before: _Figures) -> None:
+        self.now, self.before = now, before
+        self.survives: dict[str, np.ndarray] = {}
+        p_values = []
+        compared = []
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for code in before.codes:
+                n1, n2 = before.n[code], now.n[code]
+                va = before.sd(code) ** 2 / n1
+                vb = now.sd(code) ** 2 / n2
+                se = np.sqrt(va + vb)
+                diff = now.mean_of[code] - before.mean_of[code]
+                df = (va + vb) ** 2 / (va**2 / (n1 - 1) + vb**2 / (n2 - 1))
+                p = np.minimum(1.0, 2.0 * special.stdtr(df, -np.abs(diff / se)))
+                p = np.where(se == 0.0, np.where(diff == 0, 1.0, 0.0), p)
+                p_values.append(p)
+                compared.append(before.visible[code] & now.visible[code] & ~np.isnan(p))
+        survives = np.zeros(0, dtype=bool)
+        if p_values:
+            every_p, tested = np.concatenate(p_values), np.concatenate(compared)
+            survives = np.zeros(len(every_p), dtype=bool)
+            # As stats.benjamini_hochberg: tests that could not run take no part.
+            survives[tested] = stats.benjamini_hochberg(every_p[tested].tolist())
+        rows = len(now.nodes)
+        for c, code in enumerate(before.codes):
+            self.survives[code] = survives[c * rows : (c + 1) * rows]
+
+    def change(self, code: str, i: int) -> Change | None:
+        """What `flag_changes` gives for row i's cell; None when the earlier pulse lacks it."""
+        if code not in self.survives:
+            return None
+        against = self.before.pulse.tallies.title
+        earlier_shown, later_shown = self.before.visible[code][i], self.now.visible[code][i]
+        if not (earlier_shown and later_shown):
+            reason = self.before.reason(code, i) if not earlier_shown else self.now.reason(code, i)
+            return Change(self.LABEL, against, None, None, reason or "Too few answers")
+        earlier = self.before.sums(code, i).estimate()
+        later = self.now.sums(code, i).estimate()
+        comparison = stats.welch(earlier, later)
+        flag = stats.change_flag(comparison, _mid(code), bool(self.survives[code][i]))
+        improved = None
+        if flag.flagged:
+            improved = (flag.direction == "up") == DIMENSIONS[code].higher_is_better
+        return Change(self.LABEL, against, comparison, flag, None, improved)
 
 
 def sort_rows(rows: Sequence[HeatRow], code: str | None, descending: bool) -> list[HeatRow]:

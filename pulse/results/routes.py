@@ -62,10 +62,9 @@ def load_context(person: Person) -> Context:
     names = {row.id: row.name for row in db.session.execute(select(Team.id, Team.name)).all()}
     viewer = viewer_roots(person, tree)
     groups = report.family(tree, viewer)
-    visible: set[int] = set()
-    for root in viewer.roots:
-        visible |= gate.subtree(tree, root)
-    return Context(tree, names, viewer, groups, visible)
+    # "All my teams" is exactly the union of the viewer's subtrees (none without teams).
+    mine = next((g.teams for g in groups if g.key == gate.MINE_KEY), frozenset())
+    return Context(tree, names, viewer, groups, set(mine))
 
 
 def require_team(context: Context, team_id: int) -> None:
