@@ -261,25 +261,23 @@ class Comment(Base):
 
 
 # Tallies: updated in the same transaction as each response, so results never scan answers.
+# Each shape is a mixin, shared by the live tallies and their step-release copies.
 
 
-class ResponseTally(Base):
-    __tablename__ = "tally_response"
-
+class _GroupColumns:
+    # sort_order keeps (pulse_id, team_id, ...) first in each table and primary key, as the
+    # migrations create them; mixin columns would otherwise come after the subclass's own.
     pulse_id: Mapped[int] = mapped_column(
-        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True, sort_order=-2
     )
-    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True, sort_order=-1)
+
+
+class _ResponseCount(_GroupColumns):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ValueTally(Base):
-    __tablename__ = "tally_value"
-
-    pulse_id: Mapped[int] = mapped_column(
-        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
-    )
-    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+class _ValueCount(_GroupColumns):
     question_id: Mapped[int] = mapped_column(
         ForeignKey("pulse_question.id", ondelete="CASCADE"), primary_key=True
     )
@@ -287,20 +285,26 @@ class ValueTally(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class DimensionTally(Base):
+class _DimensionSums(_GroupColumns):
     """Per team and dimension: respondents n, sum and sum of squares of 0-100 scores, at risk."""
 
-    __tablename__ = "tally_dimension"
-
-    pulse_id: Mapped[int] = mapped_column(
-        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
-    )
-    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[float] = mapped_column(Float, default=0.0)
     total_sq: Mapped[float] = mapped_column(Float, default=0.0)
     at_risk: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ResponseTally(_ResponseCount, Base):
+    __tablename__ = "tally_response"
+
+
+class ValueTally(_ValueCount, Base):
+    __tablename__ = "tally_value"
+
+
+class DimensionTally(_DimensionSums, Base):
+    __tablename__ = "tally_dimension"
 
 
 # Step-wise release (DESIGN rule 4): while an open pulse releases "in steps", pages read these
@@ -308,39 +312,13 @@ class DimensionTally(Base):
 # can watch a team's numbers move one response at a time.
 
 
-class ReleasedResponseTally(Base):
+class ReleasedResponseTally(_ResponseCount, Base):
     __tablename__ = "release_response"
 
-    pulse_id: Mapped[int] = mapped_column(
-        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
-    )
-    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
 
-
-class ReleasedValueTally(Base):
+class ReleasedValueTally(_ValueCount, Base):
     __tablename__ = "release_value"
 
-    pulse_id: Mapped[int] = mapped_column(
-        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
-    )
-    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("pulse_question.id", ondelete="CASCADE"), primary_key=True
-    )
-    value: Mapped[int] = mapped_column(Integer, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
 
-
-class ReleasedDimensionTally(Base):
+class ReleasedDimensionTally(_DimensionSums, Base):
     __tablename__ = "release_dimension"
-
-    pulse_id: Mapped[int] = mapped_column(
-        ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
-    )
-    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[float] = mapped_column(Float, default=0.0)
-    total_sq: Mapped[float] = mapped_column(Float, default=0.0)
-    at_risk: Mapped[int] = mapped_column(Integer, default=0)
