@@ -19,7 +19,7 @@ from werkzeug.routing import BuildError
 
 from pulse.auth.permissions import require_role
 from pulse.db import utcnow
-from pulse.results import exports, gate, queries, report
+from pulse.results import cache, exports, queries, report
 from pulse.results.routes import (
     RESULT_ROLES,
     Context,
@@ -60,13 +60,31 @@ def chosen_pulse(pulses: Sequence[Pulse]) -> Pulse | None:
     return pick_pulse(list(pulses), pulse_id)
 
 
+_heatmaps: cache.Kept[report.Heatmap] = cache.Kept(32)
+
+
 def build_heatmap(context: Context, pulses: Sequence[Pulse], pulse: Pulse) -> report.Heatmap:
-    """The gated heatmap of `pulse`, with changes since the pulse before it."""
+    """The gated heatmap of `pulse`, with changes since the pulse before it.
+
+    When both pulses have settled (closed a while ago), the result depends only on the tree,
+    the names and the viewer's family, so it is kept and reused (see pulse.results.cache).
+    """
     now = utcnow()
+    index = list(pulses).index(pulse)
+    compared = [pulse, *([pulses[index - 1]] if index > 0 else [])]
+    if context.key and all(queries.is_settled(p, now) for p in compared):
+        key = (context.key, context.viewer.roots, *((p.id, p.closes_at) for p in compared))
+        return _heatmaps.get_or_make(key, lambda: _build_heatmap(context, pulses, pulse, now))
+    return _build_heatmap(context, pulses, pulse, now)
+
+
+def _build_heatmap(
+    context: Context, pulses: Sequence[Pulse], pulse: Pulse, now: datetime
+) -> report.Heatmap:
     index = list(pulses).index(pulse)
     # No per-value counts: the heatmap shows no question, and they are most of the rows.
     tallies = queries.load_pulse_tallies(pulse, now, with_values=False)
-    forest = gate.prepare(context.tree, context.groups)  # one family, two pulses
+    forest = context.prepared()  # one family, two pulses
     current = report.view(context.tree, tallies, context.groups, forest)
     previous = None
     if index > 0:
@@ -86,7 +104,7 @@ def dashboard_history(
     only scores (trend and changes), so they are read without per-value counts or invitations,
     and the viewer's family is prepared once for all of them."""
     now = utcnow()
-    forest = gate.prepare(context.tree, context.groups)
+    forest = context.prepared()
     upto = list(pulses)[: list(pulses).index(pulse) + 1]
     return [
         report.view(
@@ -313,6 +331,21 @@ def _band_ranges(band: int) -> str:
     )
 
 
+_layouts: cache.Kept[tuple[dict[int, int], dict[int, int]]] = cache.Kept(64)
+
+
+def _layout(context: Context, order: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Each row's indentation and how many rows sit below it; kept per tree and viewer."""
+
+    def make() -> tuple[dict[int, int], dict[int, int]]:
+        level = levels(context.tree, order)
+        return level, teams_below(order, level)
+
+    if not context.key:
+        return make()
+    return _layouts.get_or_make((context.key, context.viewer.roots, len(order)), make)
+
+
 def heatmap_page(
     heat: report.Heatmap,
     context: Context,
@@ -322,8 +355,7 @@ def heatmap_page(
 ) -> HeatmapPage:
     """What the template shows: rows at the chosen depth in the chosen order, in words."""
     order = heat.team_ids
-    level = levels(context.tree, order)
-    below = teams_below(order, level)
+    level, below = _layout(context, order)
     depth = query.depth
     if not query.depth_given and len(order) > ALL_LEVELS_UP_TO:
         depth = COLLAPSED_LEVELS

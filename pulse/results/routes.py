@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort
-from sqlalchemy import select
 
 from pulse.db import utcnow
 from pulse.extensions import db
-from pulse.org.models import Person, Role, Team
-from pulse.results import gate, queries, report
+from pulse.org.models import Person, Role
+from pulse.results import cache, gate, queries, report
 from pulse.results.gate import Group
 from pulse.surveys.models import Pulse
 
@@ -33,6 +32,11 @@ class Context:
     viewer: report.Viewer
     groups: list[Group]
     visible: set[int]  # team ids the viewer may open
+    forest: gate.Forest | None = None  # the family arranged for the gate, reused across pulses
+    key: tuple[object, ...] = ()  # identifies the tree and names this context was built from
+
+    def prepared(self) -> gate.Forest:
+        return self.forest if self.forest is not None else gate.prepare(self.tree, self.groups)
 
     def team_order(self) -> list[tuple[int, int]]:
         """Visible teams in tree order (parents before children, siblings by name), with depth."""
@@ -57,14 +61,23 @@ def viewer_roots(person: Person, tree: dict[int, int | None]) -> report.Viewer:
     return report.Viewer(tuple(sorted(t.id for t in person.managed_teams)), whole_org=False)
 
 
+_families: cache.Kept[tuple[list[Group], frozenset[int], gate.Forest]] = cache.Kept(64)
+
+
 def load_context(person: Person) -> Context:
-    tree = queries.team_parents()
-    names = {row.id: row.name for row in db.session.execute(select(Team.id, Team.name)).all()}
+    tree, names = queries.team_tree_and_names()
     viewer = viewer_roots(person, tree)
-    groups = report.family(tree, viewer)
-    # "All my teams" is exactly the union of the viewer's subtrees (none without teams).
-    mine = next((g.teams for g in groups if g.key == gate.MINE_KEY), frozenset())
-    return Context(tree, names, viewer, groups, set(mine))
+    tree_key = (str(db.engine.url), cache.fingerprint(tree))
+
+    def family() -> tuple[list[Group], frozenset[int], gate.Forest]:
+        groups = report.family(tree, viewer)
+        # "All my teams" is exactly the union of the viewer's subtrees (none without teams).
+        mine = next((g.teams for g in groups if g.key == gate.MINE_KEY), frozenset())
+        return groups, mine, gate.prepare(tree, groups)
+
+    groups, mine, forest = _families.get_or_make((tree_key, viewer.roots), family)
+    names_key = cache.fingerprint(names)
+    return Context(tree, names, viewer, groups, set(mine), forest, (tree_key, names_key))
 
 
 def require_team(context: Context, team_id: int) -> None:

@@ -520,3 +520,33 @@ def test_the_dashboard_export_reads_less_but_says_the_same(world: World) -> None
             heatmap_routes.dashboard_history(context, pulses, pulse),
         )
         assert exports.dashboard_rows(lean, team.id) == exports.dashboard_rows(full, team.id)
+
+
+# --- the per-process store for settled pulses ------------------------------------------------
+
+
+def test_kept_heatmaps_are_per_viewer_and_follow_directory_changes(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """With the store on (as in production), a manager never gets the heatmap kept for HR, and
+    renaming or adding a team shows at once."""
+    app.config["RESULTS_CACHE_SETTLED"] = True
+    hr_email = staff(Role.HR)
+    manager_email = staff(Role.MANAGER, manages=[world.eng])
+    login(client, hr_email)
+    first = client.get("/results/heatmap").get_data(as_text=True)
+    assert team_names(first) == ["Acme", "Engineering", "Tiny", "Sales"]
+    assert client.get("/results/heatmap").get_data(as_text=True) == first  # kept, same page
+
+    other = app.test_client()
+    login(other, manager_email)
+    assert team_names(other.get("/results/heatmap").get_data(as_text=True)) == [
+        "Engineering",
+        "Tiny",
+    ]
+
+    world.sales.name = "Revenue"
+    make_team("Acme/Support")
+    db.session.commit()
+    names = team_names(client.get("/results/heatmap").get_data(as_text=True))
+    assert names == ["Acme", "Engineering", "Tiny", "Revenue", "Support"]
