@@ -150,14 +150,19 @@ def seed(database_url: str, folder: Path, port: int, count: int) -> Seeded:
 
 
 def count_stored(database_url: str) -> tuple[int, int, int]:
-    """(responses, answered invitations, tallied responses) as stored."""
+    """(responses, answered invitations, tallied responses) as stored, after settling answers
+    into the invitations as `flask pulse tick` does."""
     from sqlalchemy import func, select
 
     from pulse.extensions import db
-    from pulse.surveys.models import Invitation, Response, ResponseTally
+    from pulse.surveys import services
+    from pulse.surveys.models import Invitation, Pulse, Response, ResponseTally
 
     app = wsgi_app()
     with app.app_context():
+        for pulse in db.session.scalars(select(Pulse)).all():
+            services.settle_answers(pulse)
+        db.session.commit()
         result = (
             db.session.scalar(select(func.count()).select_from(Response)) or 0,
             db.session.scalar(
