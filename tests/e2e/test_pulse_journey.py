@@ -25,7 +25,7 @@ from pulse.surveys.library import QUESTION_SETS, QUESTIONS, ScaleKind
 from pulse.surveys.models import Response, UsedLink
 from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, axe_check, sign_in, visit
 from tests.factories import make_person, make_staff, make_team
-from tests.surveys.conftest import SmtpSink
+from tests.smtp import SmtpSink
 
 TEAM_SIZE = 6
 COMMENT = "Thank you for asking. Fewer meetings on Fridays, please."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
@@ -13,8 +12,6 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from flask import Flask, g
 from flask.testing import FlaskClient
 
@@ -26,42 +23,22 @@ from pulse.org.models import Role
 from pulse.org.queries import person_by_email
 from tests.conftest import login
 from tests.factories import make_staff
+from tests.smtp import SmtpSink, free_port
 
 LINK_RE = re.compile(r"http://localhost/set-password/[A-Za-z0-9_.\-]+")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _parse(raw: bytes) -> EmailMessage:
     return cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(raw))
 
 
-class _Collector:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        content = envelope.original_content or b""
-        self.messages.append((str(envelope.mail_from), list(envelope.rcpt_tos), content))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[int, _Collector]]:
-    handler = _Collector()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
     try:
-        yield port, handler
+        yield sink
     finally:
-        controller.stop()
+        sink.stop()
 
 
 # The module on its own ----------------------------------------------------------------------
@@ -123,11 +100,11 @@ def test_header_injection_is_a_reported_failure(
     assert not Path(app.config["MAIL_OUTBOX_DIR"]).exists()
 
 
-def test_deliver_over_smtp(app: Flask, smtp_server: tuple[int, _Collector]) -> None:
-    port, handler = smtp_server
-    config = {**app.config, "MAIL_SMTP_HOST": "127.0.0.1", "MAIL_SMTP_PORT": port}
+def test_deliver_over_smtp(app: Flask, smtp_server: SmtpSink) -> None:
+    config = {**app.config, "MAIL_SMTP_HOST": "127.0.0.1", "MAIL_SMTP_PORT": smtp_server.port}
     assert mail.deliver(Message(to="a@example.com", subject="S", text="T", html="<b>H</b>"), config)
-    ((sender, recipients, raw),) = handler.messages
+    ((recipients, raw),) = smtp_server.messages
+    (sender,) = smtp_server.senders
     assert recipients == ["a@example.com"]
     assert sender == "pulse@localhost"
     assert _parse(raw).is_multipart()
@@ -136,7 +113,7 @@ def test_deliver_over_smtp(app: Flask, smtp_server: tuple[int, _Collector]) -> N
 def test_failed_smtp_send_is_logged_without_the_body(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = {**app.config, "MAIL_SMTP_HOST": "127.0.0.1", "MAIL_SMTP_PORT": _free_port()}
+    config = {**app.config, "MAIL_SMTP_HOST": "127.0.0.1", "MAIL_SMTP_PORT": free_port()}
     message = Message(to="a@example.com", subject="S", text="https://x/set-password/TOKEN123")
     with caplog.at_level(logging.WARNING, logger="pulse.notify.mail"):
         assert not mail.deliver(message, config)
@@ -171,11 +148,8 @@ def _hr_client(app: Flask) -> FlaskClient:
     return client
 
 
-def test_staff_link_goes_through_a_real_smtp_server(
-    app: Flask, smtp_server: tuple[int, _Collector]
-) -> None:
-    port, handler = smtp_server
-    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=port)
+def test_staff_link_goes_through_a_real_smtp_server(app: Flask, smtp_server: SmtpSink) -> None:
+    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=smtp_server.port)
     client = _hr_client(app)
     response = client.post(
         "/staff",
@@ -185,7 +159,7 @@ def test_staff_link_goes_through_a_real_smtp_server(
     assert "A set-password link was sent to smtp.person@example.com" in response.get_data(
         as_text=True
     )
-    ((_, recipients, raw),) = handler.messages
+    ((recipients, raw),) = smtp_server.messages
     assert recipients == ["smtp.person@example.com"]
     message = _parse(raw)
     assert message.get_content_type() == "multipart/alternative"
@@ -207,7 +181,7 @@ def test_staff_link_goes_through_a_real_smtp_server(
 def test_smtp_server_down_keeps_the_account_and_tells_hr(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=_free_port())
+    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=free_port())
     client = _hr_client(app)
     with caplog.at_level(logging.WARNING):
         response = client.post(

@@ -11,20 +11,14 @@ from __future__ import annotations
 import math
 import random
 import secrets
-import socket
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope
-from aiosmtpd.smtp import Session as SmtpSession
 from flask import Flask
 from sqlalchemy import insert, select
 
@@ -45,6 +39,7 @@ from pulse.surveys.models import (
 from pulse.surveys.scoring import ScoredItem, dimension_scores, is_at_risk
 from tests.conftest import build_app
 from tests.factories import NOW, make_team
+from tests.smtp import SmtpSink
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -291,42 +286,7 @@ def assert_tallies_match_answers() -> None:
         assert math.isclose(total_sq, total_sq2, rel_tol=1e-9, abs_tol=1e-6), key
 
 
-# --- A real SMTP server on loopback -------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class SmtpSink:
-    """aiosmtpd on 127.0.0.1 keeping every message it accepts (recipients, raw bytes)."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-        self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or b""))
-        return "250 Message accepted for delivery"
-
-    def start(self) -> SmtpSink:
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        self._controller.stop()
-
-    def bodies(self) -> list[str]:
-        """The plain-text body of every message, decoded."""
-        texts = []
-        for _, raw in self.messages:
-            message = BytesParser(policy=policy.default).parsebytes(raw)
-            part = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-            texts.append(str(part.get_content()) if part is not None else "")
-        return texts
+# --- A real SMTP server on loopback (tests/smtp.py) ---------------------------------------------
 
 
 @pytest.fixture

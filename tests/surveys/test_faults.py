@@ -50,13 +50,12 @@ from pulse.surveys.models import (
 )
 from tests.conftest import login
 from tests.factories import NOW, make_person, make_staff, make_team
+from tests.smtp import SmtpSink, free_port
 from tests.surveys.conftest import (
     OpenedPulse,
-    SmtpSink,
     answer_form,
     assert_tallies_match_answers,
     count,
-    free_port,
     open_pulse_for,
     random_answers,
 )

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import cast
 
-import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from flask import Flask
 from sqlalchemy import select, update
 
@@ -23,6 +18,7 @@ from pulse.org.models import Person
 from pulse.surveys import mailing, services, tokens
 from pulse.surveys.mailing import DeliveryReport
 from pulse.surveys.models import Delivery, Invitation, Pulse
+from tests.smtp import SmtpSink, free_port
 from tests.surveys.conftest import open_pulse_for
 
 LINK_RE = re.compile(r"http://localhost/p/([A-Za-z0-9_\-]{43})")
@@ -63,33 +59,6 @@ def _token_owner(token: str) -> Person:
         select(Invitation).where(Invitation.token_hash == tokens.hash_token(token))
     ).one()
     return invitation.person
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or b""))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, _Collector]]:
-    handler = _Collector()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, handler
-    finally:
-        controller.stop()
 
 
 # --- Invitations to the outbox ------------------------------------------------------------------
@@ -180,10 +149,10 @@ def test_without_a_base_url_outside_a_request_the_failure_is_recorded(app: Flask
 
 
 def test_invitations_over_smtp_are_multipart_with_a_working_link(
-    app: Flask, smtp_server: tuple[int, _Collector]
+    app: Flask, smtp_sink: SmtpSink
 ) -> None:
-    port, collector = smtp_server
-    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=port)
+    collector = smtp_sink
+    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=smtp_sink.port)
     pulse = _pulse(app, people=2)
     report = mailing.send_invitations(pulse, secret_key=app.config["SECRET_KEY"])
     db.session.commit()
@@ -202,11 +171,9 @@ def test_invitations_over_smtp_are_multipart_with_a_working_link(
     assert client.get("/answer").status_code == 200
 
 
-def test_smtp_down_records_failures_and_a_retry_sends_them(
-    app: Flask, smtp_server: tuple[int, _Collector]
-) -> None:
-    port, collector = smtp_server
-    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=_free_port())  # nobody there
+def test_smtp_down_records_failures_and_a_retry_sends_them(app: Flask, smtp_sink: SmtpSink) -> None:
+    collector = smtp_sink
+    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=free_port())  # nobody there
     pulse = _pulse(app, people=7)
     secret = app.config["SECRET_KEY"]
     report = mailing.send_invitations(pulse, secret_key=secret)
@@ -224,7 +191,7 @@ def test_smtp_down_records_failures_and_a_retry_sends_them(
         == 7 - mailing.GIVE_UP_AFTER
     )
 
-    app.config["MAIL_SMTP_PORT"] = port  # the server is back
+    app.config["MAIL_SMTP_PORT"] = smtp_sink.port  # the server is back
     retry = mailing.send_invitations(pulse, secret_key=secret)
     db.session.commit()
     assert retry == DeliveryReport(sent=7, failed=0)
