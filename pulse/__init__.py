@@ -73,10 +73,13 @@ def create_app(
     _finish_config(app)
 
     from pulse import cli, core, i18n, models  # noqa: F401  (models: register every table)
+    from pulse.actions import init_app as init_actions
     from pulse.auth import init_app as init_auth
     from pulse.core.logging import init_app as init_log_redaction
     from pulse.extensions import csrf, db, limiter, migrate
+    from pulse.notify import init_app as init_notify
     from pulse.org import init_app as init_org
+    from pulse.pilots import init_app as init_pilots
     from pulse.results import init_app as init_results
     from pulse.surveys import init_app as init_surveys
 
@@ -91,6 +94,9 @@ def create_app(
     init_org(app)
     init_surveys(app)
     init_results(app)
+    init_pilots(app)
+    init_actions(app)
+    init_notify(app)
     cli.init_app(app)
     return app
 

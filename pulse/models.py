@@ -1,8 +1,11 @@
 """Every feature's models, imported together so metadata (and Alembic) sees all tables."""
 
+from pulse.actions.models import Action, ActionQuestion, ActionUpdate
 from pulse.audit.models import AuditEvent
+from pulse.notify.models import SentMail
 from pulse.org.models import Person, Role, Team, team_managers
-from pulse.results.models import CommentTag
+from pulse.pilots.models import Pilot, PilotPulse, PilotTeam
+from pulse.results.models import CommentTag, OutcomeMetric
 from pulse.surveys.models import (
     Answer,
     Comment,
@@ -24,6 +27,9 @@ from pulse.surveys.models import (
 )
 
 __all__ = [
+    "Action",
+    "ActionQuestion",
+    "ActionUpdate",
     "Answer",
     "AuditEvent",
     "Comment",
@@ -31,7 +37,11 @@ __all__ = [
     "CustomQuestion",
     "DimensionTally",
     "Invitation",
+    "OutcomeMetric",
     "Person",
+    "Pilot",
+    "PilotPulse",
+    "PilotTeam",
     "Pulse",
     "PulseQuestion",
     "PulseTeam",
@@ -43,6 +53,7 @@ __all__ = [
     "Response",
     "ResponseTally",
     "Role",
+    "SentMail",
     "Team",
     "UsedLink",
     "ValueTally",

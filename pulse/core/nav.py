@@ -23,6 +23,8 @@ _NAV = [
     ("Organisation", "org.home", {Role.LEADER}),
     ("Results", "results.index", {Role.MANAGER, Role.LEADER, Role.HR}),
     ("Heatmap", "results.heatmap", {Role.MANAGER, Role.LEADER, Role.HR}),
+    ("Actions", "actions.index", {Role.MANAGER, Role.LEADER, Role.HR}),
+    ("Pilots", "pilots.index", {Role.MANAGER, Role.LEADER, Role.HR}),
     ("Pulses", "surveys.pulses", {Role.HR}),
     ("Questions", "surveys.library", {Role.HR}),
     ("Directory", "org.directory", {Role.HR}),

@@ -106,6 +106,8 @@ class Person(Base):
         ForeignKey("person.id", ondelete="SET NULL"), index=True
     )
     language: Mapped[str | None] = mapped_column(String(10))
+    # Set from the unsubscribe link in reminder emails: invitations still come, reminders not.
+    no_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Bumped on logout-everywhere, password change, deactivation and role change; it is part of
     # the login cookie's user id, so every older cookie (remember-me included) stops working.

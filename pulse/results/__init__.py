@@ -6,7 +6,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from pulse.results import comment_routes, dashboard_routes, heatmap_routes  # noqa: F401
+    from pulse.results import (  # noqa: F401  (each adds its views to bp)
+        comment_routes,
+        dashboard_routes,
+        heatmap_routes,
+        metrics_routes,
+    )
     from pulse.results.routes import bp
 
     app.register_blueprint(bp)

@@ -168,6 +168,9 @@ class PulseQuestion(Base):
     text: Mapped[str] = mapped_column(String(500))
     reverse: Mapped[bool] = mapped_column(Boolean, default=False)
     required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Asked only of respondents in this team's subtree (e.g. rating that team's follow-up
+    # action); None asks everyone.
+    audience_team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
 
     pulse: Mapped[Pulse] = relationship(back_populates="questions")
 
