@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Message:
     subject: str
     text: str
     html: str | None = None
+    # Extra header fields, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) on reminders.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -96,6 +99,8 @@ def build(message: Message, config: Mapping[str, Any], *, eight_bit: bool = Fals
     email["Subject"] = message.subject
     email["Date"] = format_datetime(datetime.now(UTC))
     email["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "localhost")
+    for name, value in message.headers:
+        email[name] = value
     email.set_content(message.text, cte=_transfer_encoding(message.text, eight_bit))
     if message.html is not None:
         email.add_alternative(
@@ -186,3 +191,24 @@ def external_url(endpoint: str, **values: Any) -> str:
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
     raise MailError("Set PULSE_BASE_URL so emailed links can point at this Pulse installation.")
+
+
+# --- The stop-reminders link ---------------------------------------------------------------------
+# Every reminder (and every invitation, so that using it says nothing about who had not answered)
+# carries a link that turns reminders off. It is signed, not stored: the token holds the person id
+# under the secret key, and it never expires because turning reminders off is harmless.
+
+_STOP_SALT = "pulse/stop-reminders/v1"
+
+
+def stop_reminders_token(person_id: int, secret_key: str) -> str:
+    return URLSafeSerializer(secret_key, salt=_STOP_SALT).dumps(person_id)
+
+
+def person_from_stop_token(token: str, secret_key: str) -> int | None:
+    """The person id a stop-reminders token names, or None when it is not ours."""
+    try:
+        value = URLSafeSerializer(secret_key, salt=_STOP_SALT).loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

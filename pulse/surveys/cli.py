@@ -1,4 +1,4 @@
-"""Pulse commands: `flask pulse links PULSE_ID` and `flask pulse tick`."""
+"""Pulse commands: `flask pulse links PULSE_ID` (`flask pulse tick` is in pulse/notify/cli.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from pulse.audit import services as audit
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.notify.mail import MailError
-from pulse.surveys import mailing, queries, services
+from pulse.surveys import queries
 from pulse.surveys.models import Pulse
 
 
 def register(group: AppGroup) -> None:
     """Attach the survey commands to `flask pulse`."""
     group.add_command(links)
-    group.add_command(tick)
 
 
 @click.command("links")
@@ -62,27 +61,3 @@ def links(pulse_id: int, output: Path | None) -> None:
     output.chmod(0o600)
     output.write_text("\ufeff" + text, encoding="utf-8", newline="")
     click.echo(f"Wrote {len(rows)} links to {output}.", err=True)
-
-
-@click.command("tick")
-@with_appcontext
-def tick() -> None:
-    """Open every scheduled pulse whose time has come and email its invitations. Safe to run
-    as often as you like (for example every five minutes from cron)."""
-    secret = current_app.config["SECRET_KEY"]
-    now = utcnow()
-    settled = sum(services.settle_answers(pulse, secret) for pulse in queries.pulses_to_settle(now))
-    db.session.commit()
-    if settled:
-        click.echo(f"Settled {settled} answered invitations.")
-    opened = services.open_due_pulses(now=now, secret_key=secret)
-    db.session.commit()
-    if not opened:
-        click.echo("No pulses due to open.")
-        return
-    for pulse in opened:
-        report = mailing.send_invitations(pulse, secret_key=secret)
-        db.session.commit()
-        line = f"Opened pulse {pulse.id} ({pulse.title}): {report.sent} invitations emailed"
-        line += f", {report.failed} failed (retry from the pulse page)." if report.failed else "."
-        click.echo(line)

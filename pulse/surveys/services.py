@@ -241,17 +241,44 @@ def open_pulse(
     Returns how many invitations were created. Opening twice is a no-op, so a scheduler can call
     it for every due pulse without care.
     """
+    return _open(pulse, now=now, secret_key=secret_key, actor=actor, closes_at=closes_at) or 0
+
+
+def _open(
+    pulse: Pulse,
+    *,
+    now: datetime,
+    secret_key: str,
+    actor: Person | None,
+    closes_at: datetime | None = None,
+) -> int | None:
+    """`open_pulse`, returning None when this caller did not open it (it was open already, or
+    another scheduler or request claimed it at the same moment)."""
     if pulse.is_frozen:
-        return 0
+        return None
     state = pulse.state(now)
     if state is PulseState.CLOSED:
         raise PulseClosed("This pulse's closing time has passed; schedule it again first.")
+    opens_at = pulse.opens_at
     if state is not PulseState.OPEN:
         if closes_at is None:
             closes_at = pulse.closes_at
         check_schedule(now, closes_at, now)
-        pulse.opens_at, pulse.closes_at = now, closes_at
-    pulse.frozen_at = now
+        opens_at = now
+    else:
+        closes_at = pulse.closes_at
+    # The claim: of two schedulers (or a scheduler and HR's button) opening the same pulse at
+    # once, exactly one UPDATE matches; the other waits for its commit and then matches nothing.
+    claimed = db.session.scalar(
+        update(Pulse)
+        .where(Pulse.id == pulse.id, Pulse.frozen_at.is_(None))
+        .values(frozen_at=now, opens_at=opens_at, closes_at=closes_at)
+        .returning(Pulse.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(pulse, ["frozen_at", "opens_at", "closes_at"])
+    if claimed is None:
+        return None
     created = _create_invitations(pulse, secret_key)
     audit.record(
         "pulse.open",
@@ -325,7 +352,8 @@ def extend_pulse(pulse: Pulse, *, closes_at: datetime, now: datetime, actor: Per
 
 
 def open_due_pulses(*, now: datetime, secret_key: str) -> list[Pulse]:
-    """Freeze and invite every scheduled pulse whose opening time has come."""
+    """Freeze and invite every scheduled pulse whose opening time has come; returns the ones
+    this caller opened (a pulse another scheduler claimed first is left out)."""
     due = db.session.scalars(
         select(Pulse).where(
             Pulse.frozen_at.is_(None),
@@ -334,9 +362,11 @@ def open_due_pulses(*, now: datetime, secret_key: str) -> list[Pulse]:
             Pulse.closes_at > now,
         )
     ).all()
-    for pulse in due:
-        open_pulse(pulse, now=now, secret_key=secret_key, actor=None)
-    return list(due)
+    return [
+        pulse
+        for pulse in due
+        if _open(pulse, now=now, secret_key=secret_key, actor=None) is not None
+    ]
 
 
 def find_invitation(token: str) -> Invitation | None:

@@ -1,4 +1,4 @@
-"""`flask pulse links PULSE_ID` and `flask pulse tick`."""
+"""`flask pulse links PULSE_ID` (`flask pulse tick` is tested in tests/notify/test_tick.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pulse.audit.models import AuditEvent
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.surveys import services
-from pulse.surveys.models import Delivery, Invitation, Pulse
+from pulse.surveys.models import Pulse
 from tests.factories import make_person, make_team
 
 
@@ -43,44 +43,6 @@ def _pulse(*, opens_in: timedelta | None = None, people: int = 3) -> Pulse:
 def _outbox(app: Flask) -> list[Path]:
     folder = Path(app.config["MAIL_OUTBOX_DIR"])
     return sorted(folder.glob("*.eml")) if folder.exists() else []
-
-
-def test_tick_opens_due_pulses_sends_invitations_and_is_idempotent(
-    app: Flask, runner: FlaskCliRunner
-) -> None:
-    due = _pulse(opens_in=-timedelta(minutes=1))
-    later = services.create_pulse(
-        title="Later",
-        set_ref="builtin:core",
-        teams=list(due.teams),
-        now=utcnow(),
-        actor=None,
-        opens_at=utcnow() + timedelta(days=1),
-        closes_at=utcnow() + timedelta(days=2),
-    )
-    db.session.commit()
-
-    result = runner.invoke(args=["pulse", "tick"])
-    assert result.exit_code == 0, result.output
-    assert f"Opened pulse {due.id} (Tick pulse): 4 invitations emailed." in result.output
-    assert len(_outbox(app)) == 4
-    db.session.rollback()
-    assert due.is_frozen and not later.is_frozen
-    deliveries = db.session.scalars(select(Invitation.delivery)).all()
-    assert deliveries == [Delivery.SENT] * 4
-
-    again = runner.invoke(args=["pulse", "tick"])
-    assert again.exit_code == 0, again.output
-    assert "No pulses due to open." in again.output
-    assert len(_outbox(app)) == 4
-
-
-def test_tick_reports_failed_invitations(app: Flask, runner: FlaskCliRunner) -> None:
-    _pulse(opens_in=-timedelta(minutes=1))
-    app.config["BASE_URL"] = None  # no address to build links with: every email fails
-    result = runner.invoke(args=["pulse", "tick"])
-    assert result.exit_code == 0, result.output
-    assert "0 invitations emailed, 4 failed (retry from the pulse page)." in result.output
 
 
 def test_links_prints_csv_for_an_open_pulse(app: Flask, runner: FlaskCliRunner) -> None:

@@ -240,3 +240,22 @@ def test_estimated_minutes() -> None:
     assert mailing.estimated_minutes(1) == 2
     assert mailing.estimated_minutes(10) == 2
     assert mailing.estimated_minutes(16) == 4
+
+
+def test_reminders_skip_people_who_turned_them_off(app: Flask) -> None:
+    pulse = _pulse(app, people=3)
+    secret = app.config["SECRET_KEY"]
+    mailing.send_invitations(pulse, secret_key=secret)
+    quiet = _invitations()[0].person
+    quiet.no_reminders = True
+    db.session.commit()
+    for path in Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"):
+        path.unlink()
+
+    report = mailing.send_reminders(pulse, secret_key=secret, now=utcnow())
+    assert report == DeliveryReport(sent=2, failed=0)
+    reminders = _outbox(app)
+    assert quiet.email not in {m["To"] for m in reminders}
+    for message in reminders:
+        assert "/reminders/stop/" in message["List-Unsubscribe"]
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
