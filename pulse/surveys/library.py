@@ -122,6 +122,13 @@ DIMENSIONS: dict[str, Dimension] = {
 }
 
 
+# Questions that ask a team to rate one of its follow-up actions (pulse.actions): their answers
+# are tallied like any other, but under this code, which is no reported dimension, so they never
+# move a dashboard or heatmap score. Their text is the prefix and the action's title.
+ACTION_RATING = "action_rating"
+ACTION_RATING_PREFIX = _("This action has helped us:")
+
+
 @dataclass(frozen=True)
 class QuestionDef:
     key: str
@@ -416,6 +423,14 @@ QUESTIONS: dict[str, QuestionDef] = {
             _("I have seen real changes as a result of feedback from surveys like this one."),
             "action on feedback",
             "Survey follow-up research (own wording)",
+        ),
+        _q(
+            "heard.seen_changes",
+            "heard",
+            A,
+            _("Since the last pulse, I have seen changes made because of what we said."),
+            "feeling heard / action follow-through",
+            "Our own item",
         ),
         _q(
             "heard.asked_for_views",

@@ -17,14 +17,16 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
+from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from pulse import i18n
 from pulse.db import utcnow
 from pulse.extensions import db, limiter
+from pulse.org.links import team_token
 from pulse.surveys import answers, services, tokens
 from pulse.surveys.answers import FormQuestion
-from pulse.surveys.library import SCALES, ScaleKind
+from pulse.surveys.library import ACTION_RATING_PREFIX, SCALES, ScaleKind
 from pulse.surveys.mailing import estimated_minutes
 from pulse.surveys.models import Invitation, ReleaseMode
 from pulse.surveys.services import (
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 SESSION_TOKEN = "invitation_token"  # noqa: S105 (a session key, not a secret)
 SESSION_THRESHOLDS = "thresholds"  # [k, k_c] of the pulse being answered, for the info pages
 SESSION_ANSWERED = "answered_release"  # release mode of the pulse just answered
+# The "You said, we did" link of the team just answered for: it names the team (already on the
+# response), never the person, and is the same for everyone in that team.
+SESSION_TEAM_PAGE = "team_page"
 DEFAULT_RATE_LIMIT = "30 per minute"
 RETRY_AFTER_SECONDS = "5"
 
@@ -158,7 +163,11 @@ class AnswerPage:
 
 
 def pulse_form(invitation: Invitation) -> PulseForm:
+    """The questions this person is asked: a question for one team's subtree (rating that team's
+    follow-up action) only when their invitation's team is inside it. Parsing accepts exactly
+    these questions."""
     pulse = invitation.pulse
+    teams = set(invitation.team.ancestor_ids())
     return PulseForm(
         title=pulse.title,
         closes_at=pulse.closes_at,
@@ -167,8 +176,18 @@ def pulse_form(invitation: Invitation) -> PulseForm:
         questions=tuple(
             AskedQuestion(FormQuestion(q.id, ScaleKind(q.scale), q.required), q.text, q.builtin)
             for q in pulse.questions
+            if q.audience_team_id is None or q.audience_team_id in teams
         ),
     )
+
+
+def asked_text(text: str) -> str:
+    """A custom question's text as typed, except that an action rating's fixed prefix is
+    translated (the action's title after it is shown as written)."""
+    prefix = ACTION_RATING_PREFIX + " "
+    if text.startswith(prefix):
+        return f"{gettext(ACTION_RATING_PREFIX)} {text[len(prefix) :]}"
+    return text
 
 
 def error_text(message: str, scale: ScaleKind) -> str:
@@ -259,7 +278,7 @@ def _question_view(number: int, asked: AskedQuestion, kept: str, error: str | No
     return QuestionView(
         number=number,
         field=field,
-        text=gettext(asked.text) if asked.builtin else asked.text,
+        text=gettext(asked.text) if asked.builtin else asked_text(asked.text),
         kind=kind,
         required=q.required,
         choices=tuple(choices),
@@ -283,6 +302,7 @@ def _answer_rate_limit() -> str:
 def start(token: str) -> Response | tuple[str, int]:
     """Remember the link in the session and move to a URL without it."""
     session.pop(SESSION_ANSWERED, None)
+    session.pop(SESSION_TEAM_PAGE, None)
     if not tokens.looks_like_token(token):
         # Not even the shape of a link: do not carry it around in the session cookie.
         session.pop(SESSION_TOKEN, None)
@@ -320,6 +340,7 @@ def _submit(
     if not parsed.ok:
         return _render_form(answer_page(source, submitted, parsed.errors), 400)
     release = invitation.pulse.release
+    team_id = invitation.team_id
     try:
         services.record_response(invitation, parsed, now=utcnow())
         db.session.commit()
@@ -333,6 +354,7 @@ def _submit(
         return _render_form(page, 503, {"Retry-After": RETRY_AFTER_SECONDS})
     session.pop(SESSION_TOKEN, None)
     session[SESSION_ANSWERED] = release.value
+    session[SESSION_TEAM_PAGE] = team_token(team_id, current_app.config["SECRET_KEY"])
     return redirect(url_for(".thanks"), code=303)
 
 
@@ -343,7 +365,18 @@ def thanks() -> str:
         "surveys/respond/thanks.html",
         thresholds=_session_thresholds(),
         in_steps=release == ReleaseMode.STEPS.value,
+        team_page_url=_team_page_url(),
     )
+
+
+def _team_page_url() -> str | None:
+    token = session.get(SESSION_TEAM_PAGE)
+    if not isinstance(token, str):
+        return None
+    try:
+        return url_for("actions.you_said", token=token)
+    except BuildError:  # the actions feature is not registered
+        return None
 
 
 @bp.get("/protection")

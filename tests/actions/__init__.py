@@ -1,0 +1,1 @@
+"""Tests for follow-up actions."""
