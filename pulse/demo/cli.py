@@ -20,7 +20,7 @@ def register(group: AppGroup) -> None:
 @click.option("--if-empty", is_flag=True, help="Only load when the database has no people yet.")
 @click.option("--seed", default=2026, show_default=True, help="Seed for the simulated data.")
 def demo(if_empty: bool, seed: int) -> None:
-    """Load a realistic demo organisation (149 people in 14 teams over 3 levels)."""
+    """Load a realistic demo organisation (188 people in 19 teams over 3 levels)."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("The demo loads fake people; it is refused in production.")
     if services.has_people():
@@ -32,6 +32,7 @@ def demo(if_empty: bool, seed: int) -> None:
         click.echo("Demo data is already loaded.")
         _print_logins(services.staff_logins())
         _print_links()
+        _print_story()
         return
     with click.progressbar(length=1, label="Building the demo organisation") as bar:
         result = services.build_demo(
@@ -48,6 +49,7 @@ def demo(if_empty: bool, seed: int) -> None:
     )
     _print_logins(result.logins)
     _print_links()
+    _print_story()
 
 
 def _print_logins(logins: list[services.DemoLogin]) -> None:
@@ -71,3 +73,20 @@ def _print_links() -> None:
         click.echo("\nAnswer the open pulse as an employee (each link works once):")
         for link in links:
             click.echo(f"  {link}")
+
+
+def _print_story() -> None:
+    base_url = (current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    story = services.demo_story(current_app.config["SECRET_KEY"])
+    if story.pilot_id is not None:
+        click.echo(
+            f'\nPilot "{story.pilot_name}": its report is at '
+            f"{base_url}/pilots/{story.pilot_id}/report (sign in as HR)."
+        )
+    if story.actions:
+        click.echo(f"{story.actions} follow-up actions are logged.")
+    if story.you_said_token is not None and not current_app.config.get("SECRET_KEY_EPHEMERAL"):
+        click.echo(
+            f'"You said, we did" for {story.you_said_team}, as employees see it: '
+            f"{base_url}/you-said-we-did/{story.you_said_token}"
+        )

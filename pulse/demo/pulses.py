@@ -7,6 +7,7 @@ each item adds noise. The stories are chosen so that every results page has some
 - Customer Support burns out over the year, then recovers once the late shift is staffed;
 - Sales (EMEA and Americas) loses trust in management pulse by pulse;
 - Mobile slowly improves, Platform and Data stay steady;
+- Logistics's workload eases after the team changes how it plans routes;
 - HR (5 people) answers at about 80%, so 4 answers per pulse: always suppressed at k = 5, and
   Finance and Data have too few people for comments (k_c = 10).
 
@@ -20,9 +21,9 @@ from __future__ import annotations
 import random
 import secrets
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
@@ -79,7 +80,9 @@ TRENDS: dict[str, dict[str, list[float]]] = {
         "heard": [0.0, -0.03, -0.07, -0.11, -0.12],
     },
     "Mobile": {"*": [0.0, 0.04, 0.08, 0.12, 0.14]},
-    "Logistics": {"workload": [0.0, 0.03, 0.06, 0.10, 0.12]},
+    # Logistics reports a heavy workload in the second pulse, plans its routes on Fridays from
+    # then on (a demo action, see actions.py), and the third pulse shows the change.
+    "Logistics": {"workload": [0.0, -0.04, 0.14, 0.15, 0.16]},
 }
 WAVES = len(CLOSED_WAVES) + 1
 # People recommend their employer a little more readily than their mood alone suggests; without
@@ -258,7 +261,32 @@ def _simulate_closed(
     for invitation_id, team_id in invitations:
         by_team[team_id].append(invitation_id)
     questions = list(pulse.questions)
-    items = [ScoredItem(q.id, q.dimension, ScaleKind(q.scale), q.reverse) for q in questions]
+    answered: list[SimulatedAnswer] = []
+    for team_id in sorted(by_team):
+        people = by_team[team_id]
+        chosen = rng.sample(people, round(len(people) * rate))
+        team = teams[team_id]
+        for invitation_id in sorted(chosen):
+            parsed = _answers(questions, _person_mood(_mood(team, wave), rng), team, rng)
+            day = (opened + timedelta(hours=rng.uniform(1, 10 * 24))).date()
+            answered.append(SimulatedAnswer(invitation_id, team_id, day, parsed))
+    return write_closed_answers(pulse, answered)
+
+
+@dataclass(frozen=True)
+class SimulatedAnswer:
+    """One simulated respondent of a closed pulse: whose invitation, which team, which day."""
+
+    invitation_id: int
+    team_id: int
+    day: date
+    parsed: ParsedAnswers
+
+
+def write_closed_answers(pulse: Pulse, answered: Sequence[SimulatedAnswer]) -> int:
+    """Write the responses of a closed pulse and their tallies in bulk, as `record_response`
+    would one by one (so `flask pulse verify-tallies` agrees), and mark the invitations used."""
+    items = [ScoredItem(q.id, q.dimension, ScaleKind(q.scale), q.reverse) for q in pulse.questions]
     responses: list[dict[str, object]] = []
     answers: list[dict[str, object]] = []
     comments: list[dict[str, object]] = []
@@ -266,40 +294,35 @@ def _simulate_closed(
     value_tally: dict[tuple[int, int, int], int] = defaultdict(int)
     dimension_tally: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
     consumed: list[int] = []
-    for team_id in sorted(by_team):
-        people = by_team[team_id]
-        chosen = rng.sample(people, round(len(people) * rate))
-        team = teams[team_id]
-        for invitation_id in sorted(chosen):
-            parsed = _answers(questions, _person_mood(_mood(team, wave), rng), team, rng)
-            response_id = secrets.token_hex(16)
-            day = (opened + timedelta(hours=rng.uniform(1, 10 * 24))).date()
-            responses.append(
-                {"id": response_id, "pulse_id": pulse.id, "team_id": team_id, "day": day}
-            )
-            answers.extend(
-                {"response_id": response_id, "question_id": q, "value": v}
-                for q, v in parsed.values.items()
-            )
-            comments.extend(
-                {
-                    "id": secrets.token_hex(16),
-                    "response_id": response_id,
-                    "question_id": q,
-                    "text": t,
-                }
-                for q, t in parsed.comments.items()
-            )
-            response_tally[team_id] += 1
-            for question_id, value in parsed.values.items():
-                value_tally[(team_id, question_id, value)] += 1
-            for dimension, score in dimension_scores(items, parsed.values).items():
-                sums = dimension_tally[(team_id, dimension)]
-                sums[0] += 1
-                sums[1] += score
-                sums[2] += score * score
-                sums[3] += 1 if is_at_risk(dimension, score) else 0
-            consumed.append(invitation_id)
+    for one in answered:
+        team_id, parsed = one.team_id, one.parsed
+        response_id = secrets.token_hex(16)
+        responses.append(
+            {"id": response_id, "pulse_id": pulse.id, "team_id": team_id, "day": one.day}
+        )
+        answers.extend(
+            {"response_id": response_id, "question_id": q, "value": v}
+            for q, v in parsed.values.items()
+        )
+        comments.extend(
+            {
+                "id": secrets.token_hex(16),
+                "response_id": response_id,
+                "question_id": q,
+                "text": t,
+            }
+            for q, t in parsed.comments.items()
+        )
+        response_tally[team_id] += 1
+        for question_id, value in parsed.values.items():
+            value_tally[(team_id, question_id, value)] += 1
+        for dimension, score in dimension_scores(items, parsed.values).items():
+            sums = dimension_tally[(team_id, dimension)]
+            sums[0] += 1
+            sums[1] += score
+            sums[2] += score * score
+            sums[3] += 1 if is_at_risk(dimension, score) else 0
+        consumed.append(one.invitation_id)
     if not responses:
         return 0
     db.session.execute(insert(Response), responses)
@@ -423,7 +446,12 @@ def _tag_demo_comments(pulse: Pulse, now: datetime) -> None:
 
 def demo_links(base_url: str, secret_key: str, count: int = 2) -> list[str]:
     """Links of people who have not answered the open demo pulse yet, for a newcomer to try."""
-    latest = db.session.scalar(select(Pulse).order_by(Pulse.opens_at.desc(), Pulse.id.desc()))
+    # Opened pulses only: a scheduled one (the pilot's final pulse) has no invitations yet.
+    latest = db.session.scalar(
+        select(Pulse)
+        .where(Pulse.frozen_at.is_not(None))
+        .order_by(Pulse.opens_at.desc(), Pulse.id.desc())
+    )
     if latest is None:
         return []
     rows = db.session.scalars(

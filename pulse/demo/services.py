@@ -1,4 +1,5 @@
-"""Build the demo organisation: 149 people in 14 teams over 3 levels, with staff logins."""
+"""Build the demo organisation: 188 people in 19 teams over 3 levels, with staff logins, a year
+of pulses, a four-day-week pilot and follow-up actions."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from pulse.actions.models import Action
 from pulse.audit import services as audit
 from pulse.auth.passwords import hash_password
+from pulse.demo.actions import build_demo_actions
+from pulse.demo.pilot import PILOT_NAME, build_demo_pilot
 from pulse.demo.pulses import build_demo_pulses
 from pulse.extensions import db
+from pulse.org.links import team_token
 from pulse.org.models import Person, Role, Team
 from pulse.org.services import ensure_team_path
+from pulse.pilots.models import Pilot
 
 DEMO_PASSWORD = "pulse-demo-2026"  # noqa: S105 (documented demo login, refused in production)
 DOMAIN = "acme.example"
@@ -39,8 +45,16 @@ TEAMS: list[tuple[str, int]] = [
     ("Acme/People & Finance", 1),
     ("Acme/People & Finance/Finance", 9),
     ("Acme/People & Finance/HR", 5),
+    # Four stores, enough people each to be units of the four-day-week pilot (pilot.py).
+    ("Acme/Stores", 1),
+    ("Acme/Stores/Berlin", 10),
+    ("Acme/Stores/Hamburg", 10),
+    ("Acme/Stores/Munich", 9),
+    ("Acme/Stores/Cologne", 9),
 ]
 LEADERSHIP = "Acme"
+# The team whose "You said, we did" page the demo printout links to.
+YOU_SAID_TEAM = "Customer Support"
 
 
 FIRST_NAMES = """
@@ -71,6 +85,9 @@ class DemoResult:
     responses: int = 0
     closed_pulses: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
+    pilot_id: int | None = None
+    pilot_name: str | None = None
+    actions: int = 0
 
 
 def has_people() -> bool:
@@ -90,6 +107,32 @@ def staff_logins() -> list[DemoLogin]:
         for p in staff
     ]
     return sorted(logins, key=lambda login: (order.get(login.role, 9), login.name))
+
+
+@dataclass(frozen=True)
+class DemoStory:
+    """What the demo printout points to besides logins: the pilot's report and actions."""
+
+    pilot_id: int | None
+    pilot_name: str | None
+    actions: int
+    you_said_team: str | None
+    you_said_token: str | None
+
+
+def demo_story(secret_key: str) -> DemoStory:
+    """The demo pilot, the number of actions, and the team whose "You said, we did" page the
+    printout links to (the team with the demo's clearest finished action)."""
+    pilot = db.session.scalar(select(Pilot).where(Pilot.name == PILOT_NAME))
+    actions = db.session.scalar(select(func.count()).select_from(Action)) or 0
+    team = db.session.scalar(select(Team).where(Team.name == YOU_SAID_TEAM))
+    return DemoStory(
+        pilot.id if pilot is not None else None,
+        pilot.name if pilot is not None else None,
+        actions,
+        team.name if team is not None else None,
+        team_token(team.id, secret_key) if team is not None else None,
+    )
 
 
 def build_demo(
@@ -133,8 +176,19 @@ def build_demo(
     hr_colleague.password_hash = password_hash
     db.session.flush()
     pulses = build_demo_pulses(now=now, secret_key=secret_key, rng=rng, root=team_at["Acme"])
-    result.responses = pulses.answered_closed + pulses.answered_current
-    result.closed_pulses = len(pulses.closed)
+    demo_pilot = build_demo_pilot(
+        now=now, secret_key=secret_key, seed=seed, created_by=hr_colleague
+    )
+    actions = build_demo_actions(
+        now=now,
+        quarterly=pulses.closed,
+        pilot_pulse=demo_pilot.during[-1],
+        leader=ceo,
+    )
+    result.responses = pulses.answered_closed + pulses.answered_current + demo_pilot.answered
+    result.closed_pulses = len(pulses.closed) + len(demo_pilot.baseline) + len(demo_pilot.during)
+    result.pilot_id, result.pilot_name = demo_pilot.pilot.id, demo_pilot.pilot.name
+    result.actions = len(actions)
     audit.record(
         "demo.load",
         actor=None,
