@@ -16,10 +16,14 @@ from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from pulse.actions.services import ActionFields, ActionLink, log_action
 from pulse.auth.services import make_set_password_token
 from pulse.db import utcnow
 from pulse.extensions import db
+from pulse.notify.mail import stop_reminders_token
+from pulse.org.links import team_token
 from pulse.org.models import Person, Role
+from pulse.pilots.services import create_pilot
 from pulse.surveys.services import create_pulse, open_pulse
 from tests.conftest import build_app, login
 from tests.factories import PASSWORD, make_person, make_staff, make_team
@@ -35,6 +39,9 @@ class World:
     team_b: int
     people: dict[str, Person]
     pulse_id: int
+    pilot_id: int
+    pilot_pulse_id: int  # a scheduled (unopened) pulse of the pilot
+    action_id: int
 
     @property
     def employee_id(self) -> int:
@@ -111,7 +118,8 @@ ROUTES: dict[str, Route] = {
         _visitors(manager_a=DENY, manager_b=DENY, leader=DENY, hr=DENY),
     ),
     "results.heatmap": Route("GET", lambda w: "/results/heatmap", staff()),
-    "results.heatmap_csv": Route("GET", lambda w: "/results/heatmap.csv", staff()),
+    # Manager B's team was asked in no pulse, so there is nothing to export: 404.
+    "results.heatmap_csv": Route("GET", lambda w: "/results/heatmap.csv", team_a_scoped()),
     "surveys.library": Route("GET", lambda w: "/questions", hr_only()),
     "surveys.new_question": Route("GET", lambda w: "/questions/new", hr_only()),
     "surveys.new_set": Route("GET", lambda w: "/questions/sets/new", hr_only()),
@@ -142,7 +150,57 @@ ROUTES: dict[str, Route] = {
     "org.import_apply": Route(
         "POST", lambda w: "/directory/import/" + "A" * 32 + "/apply", hr_only()
     ),
+    # Outcome metrics (HR); an unknown upload token sends HR back to the upload page.
+    "results.metrics": Route("GET", lambda w: "/results/metrics", hr_only()),
+    "results.metrics_import": Route("GET", lambda w: "/results/metrics/import", hr_only()),
+    "results.metrics_import_apply": Route(
+        "POST", lambda w: "/results/metrics/import/" + "A" * 32 + "/apply", hr_only()
+    ),
+    # Pilots: manager A manages a pilot team; manager B manages no team in the pilot.
+    "pilots.index": Route("GET", lambda w: "/pilots/", staff()),
+    "pilots.new": Route("GET", lambda w: "/pilots/new", hr_only()),
+    "pilots.show": Route("GET", lambda w: f"/pilots/{w.pilot_id}", team_a_scoped()),
+    "pilots.report": Route("GET", lambda w: f"/pilots/{w.pilot_id}/report", team_a_scoped()),
+    "pilots.report_csv": Route(
+        "GET", lambda w: f"/pilots/{w.pilot_id}/report.csv", team_a_scoped()
+    ),
+    "pilots.move_pulse": Route(
+        "POST", lambda w: f"/pilots/{w.pilot_id}/pulses/{w.pilot_pulse_id}/move", hr_only()
+    ),
+    "pilots.skip_pulse": Route(
+        "POST", lambda w: f"/pilots/{w.pilot_id}/pulses/{w.pilot_pulse_id}/skip", hr_only()
+    ),
+    "pilots.add_pulse": Route("POST", lambda w: f"/pilots/{w.pilot_id}/pulses", hr_only()),
+    # Follow-up actions: the action belongs to team A1, inside manager A's subtree.
+    "actions.index": Route("GET", lambda w: "/actions", staff()),
+    "actions.export": Route("GET", lambda w: "/actions.csv", staff()),
+    "actions.new": Route("GET", lambda w: "/actions/new", staff()),
+    "actions.show": Route("GET", lambda w: f"/actions/{w.action_id}", team_a_scoped()),
+    "actions.edit": Route("GET", lambda w: f"/actions/{w.action_id}/edit", team_a_scoped()),
+    "actions.add_update": Route(
+        "POST",
+        lambda w: f"/actions/{w.action_id}/update",
+        team_a_scoped(),
+        data=lambda w: {"note": "Booked the room for the retro."},
+    ),
+    "actions.ask_in_pulse": Route(
+        "POST", lambda w: f"/actions/pulses/{w.pilot_pulse_id}/ask", hr_only()
+    ),
+    "actions.you_said": Route("GET", lambda w: f"/you-said-we-did/{_team_link(w)}", public()),
+    # Employees stop reminders from the link in a reminder email: no sign-in, the token is the key.
+    "notify.stop_reminders": Route("GET", lambda w: f"/reminders/stop/{_stop_token(w)}", public()),
+    "notify.stop_reminders_confirm": Route(
+        "POST", lambda w: f"/reminders/stop/{_stop_token(w)}", public()
+    ),
 }
+
+
+def _team_link(world: World) -> str:
+    return team_token(world.team_a1, current_app.config["SECRET_KEY"])
+
+
+def _stop_token(world: World) -> str:
+    return stop_reminders_token(world.employee_id, current_app.config["SECRET_KEY"])
 
 
 def _link_token(world: World) -> str:
@@ -175,8 +233,33 @@ def build_world() -> World:
         actor=None,
         closes_at=utcnow() + timedelta(days=7),
     )
+    pilot = create_pilot(
+        name="Matrix pilot",
+        hypothesis="A four-day week lowers burnout.",
+        starts_on=utcnow().date() + timedelta(days=60),
+        ends_on=utcnow().date() + timedelta(days=120),
+        pilot_teams=[team_a1],
+        comparison_teams=[make_team("Acme/C")],
+        now=utcnow(),
+        actor=None,
+    )
+    action = log_action(
+        ActionLink(team=team_a1, pulse=pulse, dimension="burnout", source="dashboard"),
+        ActionFields(title="Protect focus time", owner=people["manager_a"]),
+        actor=people["manager_a"],
+        now=utcnow(),
+    )
     db.session.commit()
-    return World(team_a.id, team_a1.id, team_b.id, people, pulse.id)
+    return World(
+        team_a.id,
+        team_a1.id,
+        team_b.id,
+        people,
+        pulse.id,
+        pilot.id,
+        pilot.pulses[0].pulse_id,
+        action.id,
+    )
 
 
 def sign_in_as(client: FlaskClient, world: World, visitor: str) -> None:
@@ -232,9 +315,17 @@ FORM_PAGES = [
     "surveys.import_set",
     "surveys.new_pulse",
     "auth.change_password",
+    "pilots.new",
+    "actions.new",
+    "results.metrics_import",
 ]
+# One-click unsubscribe (RFC 8058): mail programs POST without a CSRF token; the signed token in
+# the URL is the credential, and all it can do is stop reminders to its own person
+# (tests/notify/test_unsubscribe.py).
+CSRF_EXEMPT = {"notify.stop_reminders_confirm"}
 POST_ROUTES = sorted(
-    {name for name, route in ROUTES.items() if route.method == "POST"} | set(FORM_PAGES)
+    ({name for name, route in ROUTES.items() if route.method == "POST"} | set(FORM_PAGES))
+    - CSRF_EXEMPT
 )
 
 

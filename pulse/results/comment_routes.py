@@ -19,10 +19,10 @@ from pulse.results.routes import (
     bp,
     load_context,
     pick_pulse,
-    pulses_with_results,
     require_team,
+    scoped_pulses,
 )
-from pulse.surveys.models import PulseState
+from pulse.surveys.models import Pulse, PulseState
 
 # The team dashboard, linked when its page is registered (it lives in dashboard_routes.py).
 DASHBOARD = "results.dashboard"
@@ -41,6 +41,20 @@ class TeamLink:
     url: str
 
 
+def _log_action_urls(team_id: int, pulse: Pulse | None) -> dict[str, str]:
+    """Links to log an action, per business outcome ("" for a topic: no outcome to prefill).
+
+    Whoever may open a team's comments may log actions for it (actions.permissions)."""
+    if pulse is None or "actions.new" not in current_app.view_functions:
+        return {}
+    urls = {
+        code: url_for("actions.new", team=team_id, pulse=pulse.id, source="comments", outcome=code)
+        for code in OUTCOMES
+    }
+    urls[""] = url_for("actions.new", team=team_id, pulse=pulse.id, source="comments")
+    return urls
+
+
 @bp.get("/teams/<int:team_id>/comments")
 @require_role(*RESULT_ROLES)
 def comments(team_id: int) -> str:
@@ -48,10 +62,11 @@ def comments(team_id: int) -> str:
     context = load_context(current_user)
     require_team(context, team_id)
     now = utcnow()
-    pulses = pulses_with_results()
+    scoped = scoped_pulses(context, [team_id])
+    pulses = scoped.listed
     pulse_id = request.args.get("pulse", type=int)
     pulse = pick_pulse(pulses, pulse_id) if pulse_id is not None else None
-    pulse = pulse or service.default_pulse(pulses, now)
+    pulse = pulse or service.default_pulse(scoped.defaults, now)
     page = service.comments_page(
         tree=context.tree,
         groups=context.groups,
@@ -75,6 +90,7 @@ def comments(team_id: int) -> str:
         team_name=context.names[team_id],
         pulses=choices,
         outcomes=OUTCOMES,
+        log_action_urls=_log_action_urls(team_id, pulse),
         dashboard_url=_dashboard_url(team_id, pulse.id if pulse else None),
         parent=_team_link(parent, context.names, page)
         if parent is not None and parent in context.visible

@@ -18,7 +18,8 @@ from werkzeug.routing import BuildError
 
 from pulse.auth.permissions import require_role
 from pulse.db import utcnow
-from pulse.results import charts, gate, report
+from pulse.org.models import Role
+from pulse.results import charts, gate, metrics, report
 from pulse.results.routes import (
     RESULT_ROLES,
     Context,
@@ -28,6 +29,7 @@ from pulse.results.routes import (
     pick_pulse,
     pulses_with_results,
     require_team,
+    scoped_pulses,
 )
 from pulse.surveys.models import Pulse, PulseState, ReleaseMode
 
@@ -124,18 +126,27 @@ def dashboard(team_id: int) -> str:
     """One team's results, for it and every team inside it, for one pulse."""
     context = load_context(current_user)
     require_team(context, team_id)
-    pulses = pulses_with_results()
-    latest = default_pulse(pulses, utcnow())
+    scoped = scoped_pulses(context, [team_id])
+    pulses = scoped.listed
+    latest = default_pulse(scoped.defaults, utcnow())
     requested = request.args.get("pulse", type=int)
     pulse = pick_pulse(pulses, requested) if requested else latest
+    outcomes = _outcomes(context, team_id)
     if pulse is None or latest is None:
         return render_template(
-            "results/dashboard.html", board=None, team_name=context.names.get(team_id, "Team")
+            "results/dashboard.html",
+            board=None,
+            team_name=context.names.get(team_id, "Team"),
+            **outcomes,
         )
     parent_id = context.tree.get(team_id)
     parent_is_org = parent_id is not None and gate.roots(context.tree) == [parent_id]
     board = report.dashboard(
-        context.tree, context.names, context.groups, team_id, history_until(context, pulses, pulse)
+        context.tree,
+        context.names,
+        context.groups,
+        team_id,
+        history_until(context, scoped.history(pulse), pulse),
     )
     return render_template(
         "results/dashboard.html",
@@ -153,4 +164,22 @@ def dashboard(team_id: int) -> str:
             "csv": optional_url("results.dashboard_csv", team_id=team_id, pulse=pulse.id),
             "latest": url_for(".dashboard", team_id=team_id) if latest.id != pulse.id else None,
         },
+        # Every viewer of this dashboard may log actions for this team (managers see only
+        # their subtree; leaders and HR everything), so each dimension gets a link.
+        log_action_urls={
+            row.code: optional_url(
+                "actions.new", team=team_id, pulse=pulse.id, dimension=row.code, source="dashboard"
+            )
+            for row in board.rows
+        },
+        **outcomes,
     )
+
+
+def _outcomes(context: Context, team_id: int) -> dict[str, Any]:
+    """The "Business outcomes" panel (gated on head counts) and, for HR, the import link."""
+    is_hr = current_user.role is Role.HR
+    return {
+        "outcomes": metrics.team_outcomes(context.prepared(), context.tree, team_id),
+        "outcomes_import_url": optional_url("results.metrics_import") if is_hr else None,
+    }

@@ -23,11 +23,12 @@ from pulse.results import cache, exports, queries, report
 from pulse.results.routes import (
     RESULT_ROLES,
     Context,
+    ScopedPulses,
     bp,
     load_context,
     pick_pulse,
-    pulses_with_results,
     require_team,
+    scoped_pulses,
 )
 from pulse.surveys.library import DIMENSIONS
 from pulse.surveys.models import Pulse, PulseState, ReleaseMode
@@ -52,12 +53,13 @@ def default_pulse(pulses: Sequence[Pulse], now: datetime) -> Pulse | None:
     return pulses[-1] if pulses else None
 
 
-def chosen_pulse(pulses: Sequence[Pulse]) -> Pulse | None:
-    """`?pulse=<id>` (404 when it is not a pulse with results), else the default."""
+def chosen_pulse(scoped: ScopedPulses) -> Pulse | None:
+    """`?pulse=<id>` (404 when it is not a pulse with results for these teams), else the
+    default among the pulses that asked all of them."""
     pulse_id = request.args.get("pulse", type=int)
     if pulse_id is None:
-        return default_pulse(pulses, utcnow())
-    return pick_pulse(list(pulses), pulse_id)
+        return default_pulse(scoped.defaults, utcnow())
+    return pick_pulse(scoped.listed, pulse_id)
 
 
 _heatmaps: cache.Kept[report.Heatmap] = cache.Kept(32)
@@ -209,6 +211,7 @@ class RowView:
     rate: str | None
     low_response: bool
     cells: tuple[CellView, ...]
+    log_action_url: str | None = None  # "Log an action" for this team (actions feature)
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,14 @@ def dashboard_url(team_id: int, pulse_id: int) -> str:
         except BuildError:
             pass
     return f"/results/teams/{team_id}?pulse={pulse_id}"
+
+
+def log_action_url(team_id: int, pulse_id: int) -> str | None:
+    """Log an action for a row's team. Every row is a team the viewer may open, and whoever may
+    open a team may log actions for it (pulse.actions.permissions.can_log_for)."""
+    if "actions.new" not in current_app.view_functions:
+        return None
+    return url_for("actions.new", team=team_id, pulse=pulse_id, source="heatmap")
 
 
 def _number(code: str, mean: float) -> str:
@@ -397,6 +408,7 @@ def heatmap_page(
                 rate=rate,
                 low_response=low,
                 cells=tuple(_cell(c, heat.previous_title, markers) for c in row.cells),
+                log_action_url=log_action_url(row.team_id, pulse.id),
             )
         )
 
@@ -452,13 +464,13 @@ def heatmap_page(
 def heatmap() -> str:
     """Teams (whole subtrees) against dimensions for one pulse."""
     context = load_context(current_user)
-    pulses = pulses_with_results()
-    pulse = chosen_pulse(pulses)
+    scoped = scoped_pulses(context, context.viewer.roots)
+    pulse = chosen_pulse(scoped)
     if pulse is None:
         return render_template("results/heatmap.html", page=None)
-    heat = build_heatmap(context, pulses, pulse)
+    heat = build_heatmap(context, scoped.history(pulse), pulse)
     query = Query.parse(request.args, [code for code, _name in heat.columns])
-    page = heatmap_page(heat, context, pulses, pulse, query)
+    page = heatmap_page(heat, context, scoped.listed, pulse, query)
     return render_template("results/heatmap.html", page=page)
 
 
@@ -478,11 +490,11 @@ def csv_response(text: str, filename: str) -> Response:
 def heatmap_csv() -> Response:
     """The heatmap as CSV: every row the viewer may see, all levels, in tree order."""
     context = load_context(current_user)
-    pulses = pulses_with_results()
-    pulse = chosen_pulse(pulses)
+    scoped = scoped_pulses(context, context.viewer.roots)
+    pulse = chosen_pulse(scoped)
     if pulse is None:
         abort(404)
-    heat = build_heatmap(context, pulses, pulse)
+    heat = build_heatmap(context, scoped.history(pulse), pulse)
     rows = exports.heatmap_rows(heat, context.tree)
     return csv_response(exports.to_csv(rows), exports.export_filename("heatmap", pulse.title))
 
@@ -493,8 +505,8 @@ def dashboard_csv(team_id: int) -> Response:
     """A team dashboard as CSV; 404 for a team outside the viewer's subtree."""
     context = load_context(current_user)
     require_team(context, team_id)
-    pulses = pulses_with_results()
-    pulse = chosen_pulse(pulses)
+    scoped = scoped_pulses(context, [team_id])
+    pulse = chosen_pulse(scoped)
     if pulse is None:
         abort(404)
     board = report.dashboard(
@@ -502,7 +514,7 @@ def dashboard_csv(team_id: int) -> Response:
         context.names,
         context.groups,
         team_id,
-        dashboard_history(context, pulses, pulse),
+        dashboard_history(context, scoped.history(pulse), pulse),
     )
     rows = exports.dashboard_rows(board, team_id)
     name = exports.export_filename(f"{context.names.get(team_id, 'team')} results", pulse.title)

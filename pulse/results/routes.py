@@ -7,6 +7,7 @@ gate), and renders or exports only what that returns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Blueprint, abort
@@ -89,6 +90,56 @@ def require_team(context: Context, team_id: int) -> None:
 def pulses_with_results() -> list[Pulse]:
     """Opened pulses, oldest first."""
     return list(reversed(queries.result_pulses(utcnow())))
+
+
+@dataclass
+class ScopedPulses:
+    """The pulses with results as one page sees them for some teams (a dashboard's team, or the
+    viewer's roots on the heatmap), oldest first.
+
+    `listed` holds every pulse that asked anyone in those teams (a pilot's pulses reach only its
+    teams); `covering` those whose audience included all of them. Pages start on, and draw
+    trends and changes from, covering pulses only, so a pulse that asked a few teams never
+    shows up as a collapse in the rest; it can still be chosen from the list.
+    """
+
+    listed: list[Pulse]
+    covering: list[Pulse]
+
+    @property
+    def defaults(self) -> list[Pulse]:
+        return self.covering or self.listed
+
+    def history(self, pulse: Pulse) -> list[Pulse]:
+        """Covering pulses plus the one shown: what trends and "change since" compare."""
+        return [p for p in self.listed if p in self.covering or p.id == pulse.id]
+
+
+def scoped_pulses(context: Context, scope: Sequence[int]) -> ScopedPulses:
+    listed: list[Pulse] = []
+    covering: list[Pulse] = []
+    for pulse in pulses_with_results():
+        audience = {team.id for team in pulse.teams}
+        if not audience:  # no audience recorded (rows written directly): it asked everyone
+            covering.append(pulse)
+            listed.append(pulse)
+            continue
+        covered = [bool(audience & set(_ancestors(context.tree, t))) for t in scope]
+        if all(covered):
+            covering.append(pulse)
+        if any(covered) or any(set(_ancestors(context.tree, a)) & set(scope) for a in audience):
+            listed.append(pulse)
+    return ScopedPulses(listed, covering)
+
+
+def _ancestors(tree: dict[int, int | None], team_id: int) -> list[int]:
+    """The team and every team above it."""
+    chain: list[int] = []
+    current: int | None = team_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = tree.get(current)
+    return chain
 
 
 def pick_pulse(pulses: list[Pulse], pulse_id: int | None) -> Pulse | None:

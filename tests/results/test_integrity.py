@@ -13,7 +13,7 @@ def test_demo_tallies_match_the_raw_answers(runner: FlaskCliRunner) -> None:
     assert runner.invoke(args=["pulse", "demo"]).exit_code == 0
     result = runner.invoke(args=["pulse", "verify-tallies"])
     assert result.exit_code == 0, result.output
-    assert "All tallies match the raw answers (5 pulses checked)" in result.output
+    assert "All tallies match the raw answers (13 pulses checked)" in result.output
 
 
 def test_a_tampered_tally_is_reported_with_exit_code_1(runner: FlaskCliRunner) -> None:

@@ -76,7 +76,7 @@ def test_compiled_catalogue_matches_the_po_file() -> None:
 
 def test_every_built_in_question_and_scale_label_is_in_german() -> None:
     german = _german()
-    assert len(QUESTIONS) == 36
+    assert len(QUESTIONS) == 37
     for question in QUESTIONS.values():
         assert german.get(question.text), question.key
     for scale in SCALES.values():
