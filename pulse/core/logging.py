@@ -1,4 +1,4 @@
-"""Keep link tokens out of logs: invitation (/p/<token>) and set-password links are redacted.
+"""Keep link tokens out of logs: invitation, set-password, stop-reminders and team-page links.
 
 A token in an access log would let anyone who reads the log answer in someone's name, or take
 over a staff account. The filter rewrites each record's final message, so it works for werkzeug's
@@ -14,10 +14,13 @@ from flask import Flask
 
 REDACTED = "[redacted]"
 
-# A path segment "p" or "set-password" followed by the token segment; also percent-encoded
-# slashes, as when a link sits in a query string (?next=%2Fp%2F...).
+# A path segment "p", "set-password", "reminders/stop" or "you-said-we-did" followed by the token
+# segment; also percent-encoded slashes, as when a link sits in a query string (?next=%2Fp%2F...).
+# Stop-reminders tokens name a person, and when one was used would hint at who was reminded;
+# team-page links are not secret, but a team's link in a log helps nobody.
 _TOKEN_PATH = re.compile(
-    r"(?P<prefix>(?:/|%2f)(?:p|set-password)(?:/|%2f))[^\s/?#&\"'%]+",
+    r"(?P<prefix>(?:/|%2f)(?:p|set-password|reminders(?:/|%2f)stop|you-said-we-did)(?:/|%2f))"
+    r"[^\s/?#&\"'%]+",
     re.IGNORECASE,
 )
 

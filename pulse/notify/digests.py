@@ -25,7 +25,6 @@ from sqlalchemy.orm import selectinload
 
 from pulse import i18n
 from pulse.actions.models import Action, ActionStatus
-from pulse.audit import services as audit
 from pulse.extensions import db
 from pulse.notify import mail
 from pulse.notify.models import SentMail
@@ -51,18 +50,12 @@ OPEN_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 def stop_reminders(person: Person, *, now: datetime) -> bool:
     """Turn off reminder emails for this person (from the link in their email); True if changed.
 
-    Audited as a system event naming the person only: nothing about any pulse or answer.
+    Not audited: the audit log records what staff did, and a dated entry for an employee's own
+    choice, made from a reminder, would hint that they had not answered when it was sent.
     """
     if person.no_reminders:
         return False
     person.no_reminders = True
-    audit.record(
-        "person.stop_reminders",
-        actor=None,
-        now=now,
-        target=f"person:{person.id}",
-        detail={"via": "email link"},
-    )
     db.session.flush()
     return True
 

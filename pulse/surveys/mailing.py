@@ -294,13 +294,11 @@ def _message(
         subject=subject,
         text=env.get_template(f"email/{kind}.txt").render(context),
         html=env.get_template(f"email/{kind}.html").render(context),
+        # RFC 8058 one-click: mail programs show an unsubscribe button that POSTs here. On
+        # invitations as well as reminders, so that a one-click stop says nothing about whether
+        # the person had answered (only those who had not get reminders).
         headers=(
-            # RFC 8058 one-click: mail programs show an unsubscribe button that POSTs here.
-            (
-                ("List-Unsubscribe", f"<{stop_link}>"),
-                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-            )
-            if reminder
-            else ()
+            ("List-Unsubscribe", f"<{stop_link}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ),
     )

@@ -30,6 +30,8 @@ TOKEN = "gFepAP0w3CtI1nrncSQhcYdGdICZ8MCraAbFRosGJjA"
         (f"GET /set-password/{TOKEN}.abc HTTP/1.1", f"GET /set-password/{REDACTED} HTTP/1.1"),
         (f"GET /login?next=%2Fp%2F{TOKEN} HTTP/1.1", f"GET /login?next=%2Fp%2F{REDACTED} HTTP/1.1"),
         (f"Exception on /p/{TOKEN} [GET]", f"Exception on /p/{REDACTED} [GET]"),
+        ("POST /reminders/stop/MQ.x-y_z HTTP/1.1", f"POST /reminders/stop/{REDACTED} HTTP/1.1"),
+        ("GET /you-said-we-did/7-AbC_d HTTP/1.1", f"GET /you-said-we-did/{REDACTED} HTTP/1.1"),
         ("GET /answer HTTP/1.1", "GET /answer HTTP/1.1"),
         ("GET /static/pulse.css HTTP/1.1", "GET /static/pulse.css HTTP/1.1"),
     ],
