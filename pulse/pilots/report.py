@@ -20,21 +20,15 @@ organisation-wide family, so an arm figure is again a sum over groups that may b
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
-
-from pulse.extensions import db
-from pulse.org.models import Person
 from pulse.pilots import analysis
 from pulse.pilots.models import Arm, Phase, Pilot, PilotPulse
-from pulse.results import gate, queries
+from pulse.results import gate, metrics, queries
 from pulse.results import report as results_report
 from pulse.results.metrics import METRICS
-from pulse.results.models import OutcomeMetric
 from pulse.results.queries import PulseTallies
 from pulse.surveys.library import DIMENSIONS, ScaleKind
 from pulse.surveys.models import Pulse, PulseState
@@ -171,10 +165,22 @@ class PilotReport:
     next_opening: datetime | None  # the first pilot pulse still to open, for the empty state
     min_group: int
     notes: list[str] = field(default_factory=list)
+    outside: int = 0  # pilot teams outside a manager's teams, left out of their report
 
     @property
     def has_results(self) -> bool:
         return any(p.has_results for p in self.pulses)
+
+    def arm_names(self, arm: Arm) -> list[str]:
+        return [u.name for u in self.units if u.arm is arm]
+
+    @property
+    def pilot_names(self) -> list[str]:
+        return self.arm_names(Arm.PILOT)
+
+    @property
+    def comparison_names(self) -> list[str]:
+        return self.arm_names(Arm.COMPARISON)
 
     @property
     def has_comparison(self) -> bool:
@@ -192,18 +198,6 @@ class _Loaded:
     link: PilotPulse
     tallies: PulseTallies
     gated: results_report.Gated
-    # A manager's own gate for this pulse, and the teams they may open. A unit inside their
-    # subtree that their own dashboard hides is left out of the arms for them too: otherwise an
-    # arm total made of that unit alone, next to their "all my teams" figure, could be
-    # subtracted to reveal a team their own view suppresses.
-    own: results_report.Gated | None = None
-    mine: frozenset[int] = frozenset()
-
-    def hides_for_viewer(self, key: str, team_id: int, code: str | None = None) -> bool:
-        if self.own is None or team_id not in self.mine:
-            return False
-        decision = self.own.responses.get(key) if code is None else self.own.dimension(code, key)
-        return decision is None or not decision.visible
 
 
 def opened_links(pilot: Pilot, now: datetime) -> list[PilotPulse]:
@@ -247,16 +241,6 @@ def _load(pilot: Pilot, now: datetime, tree: Tree, groups: Sequence[gate.Group])
     return loaded
 
 
-def _add_own_gate(
-    loaded: Sequence[_Loaded], tree: Tree, viewer: results_report.Viewer, mine: frozenset[int]
-) -> None:
-    groups = results_report.family(tree, viewer)
-    forest = gate.prepare(tree, groups)
-    for item in loaded:
-        item.own = results_report.run_gate(tree, item.tallies, groups, forest)
-        item.mine = mine
-
-
 def scored_dimensions(pulses: Sequence[PulseTallies]) -> list[str]:
     """Dimensions with a 0-100 score asked in any of the pulses, in the results pages' order."""
     asked = {q.dimension for tallies in pulses for q in tallies.questions if q.scale in SCORED} - {
@@ -268,8 +252,6 @@ def scored_dimensions(pulses: Sequence[PulseTallies]) -> list[str]:
 def _cell(loaded: _Loaded, code: str, unit: UnitInfo) -> analysis.Cell | None:
     key = gate.team_key(unit.team_id)
     if not loaded.gated.dimension(code, key).visible:
-        return None
-    if loaded.hides_for_viewer(key, unit.team_id, code):
         return None
     sums = results_report.group_sums(loaded.tallies, code, unit.teams)
     if sums.n <= 0:
@@ -315,12 +297,7 @@ def _pulse_line(pilot: Pilot, item: _Loaded, units: Sequence[UnitInfo], now: dat
     for unit in units:
         key = gate.team_key(unit.team_id)
         decision = item.gated.responses.get(key)
-        if (
-            decision is None
-            or not decision.visible
-            or not decision.count
-            or item.hides_for_viewer(key, unit.team_id)
-        ):
+        if decision is None or not decision.visible or not decision.count:
             missing.append(unit.name)
             continue
         counts[unit.arm][0] += 1
@@ -386,94 +363,53 @@ def _unit_rows(
 
 
 def _viewer_shows(
-    code: str,
-    loaded: Sequence[_Loaded],
-    units: Sequence[UnitInfo],
-    tree: Tree,
-    viewer: results_report.Viewer,
-    visible: set[int],
+    code: str, loaded: Sequence[_Loaded], units: Sequence[UnitInfo], visible: set[int]
 ) -> dict[int, set[int]]:
     """Per pulse, the units whose own figure this viewer may see for `code`: teams they may
-    open whose group is visible in the org-wide family and in the viewer's own family."""
+    open whose group the report's gate shows."""
     mine = [u for u in units if u.team_id in visible]
-    if not mine:
-        return {}
-    own_gated: dict[int, results_report.Gated] = {}
-    if not viewer.whole_org:
-        groups = results_report.family(tree, viewer)
-        forest = gate.prepare(tree, groups)
-        for item in loaded:
-            own_gated[item.link.pulse_id] = results_report.run_gate(
-                tree, item.tallies, groups, forest
-            )
-    shows: dict[int, set[int]] = {}
-    for item in loaded:
-        pulse_id = item.link.pulse_id
-        teams = set()
-        for unit in mine:
-            key = gate.team_key(unit.team_id)
-            if not item.gated.dimension(code, key).visible:
-                continue
-            if pulse_id in own_gated and not own_gated[pulse_id].dimension(code, key).visible:
-                continue
-            teams.add(unit.team_id)
-        shows[pulse_id] = teams
-    return shows
+    return {
+        item.link.pulse_id: {
+            u.team_id for u in mine if item.gated.dimension(code, gate.team_key(u.team_id)).visible
+        }
+        for item in loaded
+    }
 
 
 # --- outcome metrics -----------------------------------------------------------------------------
 
 
-def _head_counts() -> dict[int, int]:
-    rows = db.session.execute(
-        select(Person.team_id, func.count())
-        .where(Person.active.is_(True), Person.team_id.is_not(None))
-        .group_by(Person.team_id)
-    ).all()
-    return {team: count for team, count in rows if team is not None}
-
-
 def metric_rows(
     pilot: Pilot, units: Sequence[UnitInfo], tree: Tree, groups: Sequence[gate.Group]
 ) -> list[MetricRow]:
-    """Outcome metrics per arm, before the pilot and during it, over units whose head count
-    passes the gate. Sums are averaged per period (the two spans may differ in length)."""
+    """Outcome metrics per arm, before the pilot and during it, averaged per period (the two
+    spans may differ in length).
+
+    For each metric and period a unit counts only when its group passes the gate on the head
+    counts of the teams that reported that figure (as on the dashboards, metrics.period_value),
+    so an arm's figure is a sum of figures that could be shown on their own.
+    """
     team_ids = set().union(*(u.teams for u in units)) if units else set()
     if not team_ids:
         return []
-    rows = db.session.scalars(
-        select(OutcomeMetric).where(OutcomeMetric.team_id.in_(sorted(team_ids)))
-    ).all()
-    if not rows:
+    own = metrics.figures_for(sorted(team_ids))
+    if not own:
         return []
-    heads = _head_counts()
-    decided = gate.prepare(tree, groups).decide(
-        {t: c for t, c in heads.items() if t in tree}, METRIC_K
-    )
-    shown_units = [u for u in units if decided[gate.team_key(u.team_id)].visible]
-    unit_of = {team: u for u in shown_units for team in u.teams}
-    head_of = {u.team_id: sum(heads.get(t, 0) for t in u.teams) for u in shown_units}
+    everyone = metrics.figures_of_periods({(f.metric, f.period_start) for f in own})
+    heads = metrics.active_head_counts()
+    forest = gate.prepare(tree, groups)
     result = []
     for key, definition in METRICS.items():
-        mine = [r for r in rows if r.metric == key]
-        if not mine:
+        reported = [f for f in everyone if f.metric == key]
+        if not any(f.metric == key for f in own):
             continue
-        figures: dict[tuple[Arm, bool], MetricFigure] = {}
-        for arm in (Arm.PILOT, Arm.COMPARISON):
-            arm_units = [u for u in units if u.arm is arm]
-            counted = [u for u in arm_units if u.team_id in head_of]
-            heads_in_arm = sum(head_of[u.team_id] for u in counted)
-            for during in (False, True):
-                picked = [
-                    r
-                    for r in mine
-                    if r.team_id in unit_of
-                    and unit_of[r.team_id].arm is arm
-                    and _during(pilot, r) is during
-                ]
-                figures[(arm, during)] = _metric_figure(
-                    definition.combine, definition.per_person, picked, heads_in_arm, arm_units
-                )
+        figures = {
+            (arm, during): _arm_figure(
+                pilot, definition, forest, arm, during, units, reported, heads
+            )
+            for arm in (Arm.PILOT, Arm.COMPARISON)
+            for during in (False, True)
+        }
         result.append(
             MetricRow(
                 key,
@@ -490,38 +426,55 @@ def metric_rows(
     return result
 
 
-def _during(pilot: Pilot, row: OutcomeMetric) -> bool | None:
+def _during(pilot: Pilot, start: date, end: date) -> bool | None:
     """True for a period inside the pilot, False for one wholly before it, None otherwise."""
-    if row.period_end < pilot.starts_on:
+    if end < pilot.starts_on:
         return False
-    if pilot.starts_on <= row.period_start <= pilot.ends_on:
+    if pilot.starts_on <= start <= pilot.ends_on:
         return True
     return None
 
 
-def _metric_figure(
-    combine: str,
-    per_person: bool,
-    rows: Sequence[OutcomeMetric],
-    heads: int,
-    arm_units: Sequence[UnitInfo],
+def _arm_figure(
+    pilot: Pilot,
+    definition: metrics.MetricDef,
+    forest: gate.Forest,
+    arm: Arm,
+    during: bool,
+    units: Sequence[UnitInfo],
+    reported: Sequence[metrics.Figure],
+    heads: Mapping[int, int],
 ) -> MetricFigure:
+    arm_units = [u for u in units if u.arm is arm]
     if not arm_units:
         return MetricFigure(None, 0, "No teams in this arm")
-    if heads < METRIC_K:
-        return MetricFigure(None, 0, f"Shown only for groups of at least {METRIC_K} people")
-    if not rows:
+    in_arm = set().union(*(u.teams for u in arm_units))
+    starts = sorted(
+        {
+            f.period_start
+            for f in reported
+            if f.team_id in in_arm and _during(pilot, f.period_start, f.period_end) is during
+        }
+    )
+    if not starts:
         return MetricFigure(None, 0, "No figures for this period")
-    by_period: dict[date, list[float]] = defaultdict(list)
-    for row in rows:
-        by_period[row.period_start].append(row.value)
-    if combine == "mean":
-        values = [v for vs in by_period.values() for v in vs]
-        return MetricFigure(sum(values) / len(values), len(by_period), None)
-    per_period = sum(sum(vs) for vs in by_period.values()) / len(by_period)
-    if per_person:
-        per_period /= heads
-    return MetricFigure(per_period, len(by_period), None)
+    per_period: list[float] = []
+    for start in starts:
+        values, people = [], 0
+        for unit in arm_units:
+            value = metrics.period_value(
+                forest, definition, start, unit.team_id, unit.teams, heads, reported
+            )
+            if value.total is not None and value.head_count:
+                values.append(value.total)
+                people += value.head_count
+        if not values:
+            continue
+        total = metrics.combine(definition, values)
+        per_period.append(total / people if definition.per_person else total)
+    if not per_period:
+        return MetricFigure(None, 0, f"Shown only for groups of at least {METRIC_K} people")
+    return MetricFigure(sum(per_period) / len(per_period), len(per_period), None)
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -540,11 +493,19 @@ def build(
     """The report for one pilot. Unit rows are added for `visible` teams (as the viewer's own
     family of groups shows them); `codes` limits the dimensions analysed (None: all)."""
     tree, names = queries.team_tree_and_names()
-    groups = org_family(tree)
     units = units_of(pilot, tree, names)
+    outside = 0
+    if viewer is None or viewer.whole_org:
+        groups = org_family(tree)
+    else:
+        # A manager's report is built from their own family of groups, the one their dashboards
+        # use, and only from the pilot's teams that family holds. Mixing in figures gated for
+        # the whole organisation would let them subtract one family's numbers from the other's.
+        groups = results_report.family(tree, viewer)
+        keys = {group.key for group in groups}
+        inside = [u for u in units if gate.team_key(u.team_id) in keys]
+        outside, units = len(units) - len(inside), inside
     loaded = _load(pilot, now, tree, groups)
-    if viewer is not None and not viewer.whole_org:
-        _add_own_gate(loaded, tree, viewer, frozenset(visible or ()))
     pulses = [_pulse_line(pilot, item, units, now) for item in loaded]
     infos = [_info(item.link) for item in loaded]
     asked = scored_dimensions([item.tallies for item in loaded])
@@ -560,7 +521,7 @@ def build(
         )
         rows: tuple[UnitRow, ...] = ()
         if viewer is not None and visible:
-            shows = _viewer_shows(code, loaded, units, tree, viewer, visible)
+            shows = _viewer_shows(code, loaded, units, visible)
             rows = _unit_rows(code, result, loaded, units, per_unit, shows)
         dimensions.append(DimensionReport(code, dim.name, dim.higher_is_better, result, rows))
     min_group = max((item.tallies.min_group for item in loaded), default=5)
@@ -573,6 +534,7 @@ def build(
         metric_rows(pilot, units, tree, groups) if with_metrics else [],
         _next_opening(pilot, now),
         min_group,
+        outside=outside,
     )
 
 

@@ -99,6 +99,9 @@ def report_page(pilot_id: int) -> str:
         chart=charts.event_chart(detail, built.pulses) if detail else None,
         actions={d.code: action_url(built, d.code) for d in built.dimensions},
         csv_url=url_for("pilots.report_csv", pilot_id=pilot.id),
+        outside_note=(
+            f"{built.outside} of its teams {'is' if built.outside == 1 else 'are'} outside them."
+        ),
     )
 
 

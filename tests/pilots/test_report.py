@@ -384,10 +384,11 @@ def test_no_event_chart_without_comparison_teams() -> None:
     assert charts.event_chart(_dimension(units), []) is None
 
 
-def test_a_unit_a_managers_own_view_hides_is_left_out_of_the_arms_for_them(world: World) -> None:
+def test_a_managers_report_uses_their_own_family_and_only_their_teams(world: World) -> None:
     """Manager of P1 (8 answers) and of Solo (2 answers, another branch): their dashboard shows
-    "all my teams" (10) and so must hide P1, or Solo's 2 would follow by subtraction. Arm
-    totals that include P1 would give P1 back to them, so for them P1 is left out."""
+    "all my teams" (10) and so must hide P1, or Solo's 2 would follow by subtraction. Their
+    report is gated with that same family and holds only the pilot teams it contains, so it
+    shows nothing of P1, and nothing of teams outside theirs (which HR's gate decides on)."""
     from pulse.results.report import Viewer
 
     solo = make_team("Acme/Solo")
@@ -399,10 +400,23 @@ def test_a_unit_a_managers_own_view_hides_is_left_out_of_the_arms_for_them(world
     p1 = world.teams["P1"].id
     viewer = Viewer((p1, solo.id), whole_org=False)
     theirs = report.build(world.pilot, world.now, viewer=viewer, visible={p1, solo.id})
-    everyone = report.build(world.pilot, world.now)
-    for mine, all_of_it in zip(theirs.pulses, everyone.pulses, strict=True):
-        assert all_of_it.pilot.respondents == 40
-        assert mine.pilot.respondents == 32 and "P1" in mine.missing
+    assert [u.name for u in theirs.units] == ["P1"] and theirs.outside == 10
+    for line in theirs.pulses:
+        assert line.pilot.respondents == 0 and line.missing == ("P1",)
     burnout = theirs.dimension("burnout")
-    assert burnout is not None and burnout.units == ()
-    assert all(count.pilot.respondents == 32 for count in burnout.result.counts)
+    assert burnout is not None and burnout.units == () and burnout.result.effect is None
+    assert all(line.pilot.respondents == 40 for line in report.build(world.pilot, world.now).pulses)
+
+
+def test_a_manager_whose_teams_hold_both_arms_gets_the_effect(world: World) -> None:
+    from pulse.results.report import Viewer
+
+    acme = world.teams["Acme"].id
+    visible = {team.id for team in world.teams.values()}
+    theirs = report.build(
+        world.pilot, world.now, viewer=Viewer((acme,), whole_org=False), visible=visible
+    )
+    assert theirs.outside == 0
+    burnout = theirs.dimension("burnout")
+    assert burnout is not None and burnout.result.effect is not None
+    assert burnout.result.verdict.startswith("Burnout fell about 12 points more")
