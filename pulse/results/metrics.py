@@ -1,13 +1,13 @@
 """The business outcome metrics HR can import per team and period, and how each combines.
 
-A metric describing a small team is people's data too: pages show a group's figure only when
-the group's head count passes the same anonymity gate as survey answers (see the importer and
-the pages that show them).
+A metric describing a small team is people's data too: a group's figure is shown only when the
+head count of the teams that reported it passes the same anonymity gate as survey answers, over
+the viewer's whole family of groups (see `period_value`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -66,19 +66,27 @@ class Figure:
 
 @dataclass(frozen=True)
 class PeriodValue:
+    """One period's figure for a group, or why it is hidden (then `total` is None)."""
+
     start: date
     end: date
-    total: float  # summed (counts) or averaged (ratings) over the teams that reported
-    per_person: float | None  # total divided by the group's head count, for per-person metrics
-    teams: int  # how many teams reported a figure for this period
+    total: float | None  # summed (counts) or averaged (ratings) over the teams that reported
+    per_person: float | None  # total divided by the reporting teams' head count (per-person)
+    teams: int  # how many teams in the group reported a figure for this period
+    head_count: int | None = None  # active people in the reporting teams
+    reason: str | None = None
 
     @property
-    def shown(self) -> float:
+    def visible(self) -> bool:
+        return self.total is not None
+
+    @property
+    def shown(self) -> float | None:
         return self.per_person if self.per_person is not None else self.total
 
     @property
     def shown_text(self) -> str:
-        return number_text(self.shown)
+        return "" if self.shown is None else number_text(self.shown)
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,9 @@ class OutcomeLine:
 
     @property
     def change(self) -> float | None:
-        return None if self.previous is None else self.latest.shown - self.previous.shown
+        if self.previous is None or self.latest.shown is None or self.previous.shown is None:
+            return None
+        return self.latest.shown - self.previous.shown
 
     @property
     def change_text(self) -> str:
@@ -110,10 +120,18 @@ class OutcomeLine:
 @dataclass(frozen=True)
 class OutcomePanel:
     has_data: bool
-    visible: bool
-    reason: str | None
-    head_count: int | None
     lines: list[OutcomeLine]
+
+    @property
+    def visible(self) -> bool:
+        return any(line.latest.visible for line in self.lines)
+
+    @property
+    def reason(self) -> str | None:
+        """Why nothing is shown, when every latest figure is hidden."""
+        if not self.has_data or self.visible:
+            return None
+        return self.lines[0].latest.reason if self.lines else None
 
 
 def number_text(value: float) -> str:
@@ -131,45 +149,80 @@ def active_head_counts() -> dict[int, int]:
     return {int(team): int(n) for team, n in rows if team is not None}
 
 
+def _figures(stmt: Any) -> list[Figure]:
+    rows = db.session.execute(stmt).all()
+    return [Figure(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
+
+
+_COLUMNS = (
+    OutcomeMetric.team_id,
+    OutcomeMetric.metric,
+    OutcomeMetric.period_start,
+    OutcomeMetric.period_end,
+    OutcomeMetric.value,
+)
+
+
 def figures_for(team_ids: Sequence[int]) -> list[Figure]:
     """Stored figures of these teams (a subtree), any period."""
     if not team_ids:
         return []
-    rows = db.session.execute(
-        select(
-            OutcomeMetric.team_id,
-            OutcomeMetric.metric,
-            OutcomeMetric.period_start,
-            OutcomeMetric.period_end,
-            OutcomeMetric.value,
-        ).where(OutcomeMetric.team_id.in_(list(team_ids)))
-    ).all()
-    return [Figure(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
+    return _figures(select(*_COLUMNS).where(OutcomeMetric.team_id.in_(list(team_ids))))
+
+
+def figures_of_periods(pairs: Iterable[tuple[str, date]]) -> list[Figure]:
+    """Every team's figures for these (metric, period start) pairs: the gate decides on all
+    teams that reported a figure, wherever they are, so every page decides alike."""
+    found: list[Figure] = []
+    for metric, start in sorted(set(pairs)):
+        found += _figures(
+            select(*_COLUMNS).where(
+                OutcomeMetric.metric == metric, OutcomeMetric.period_start == start
+            )
+        )
+    return found
 
 
 def combine(metric: MetricDef, values: Sequence[float]) -> float:
     return sum(values) if metric.combine == "sum" else sum(values) / len(values)
 
 
-def outcome_lines(figures: Sequence[Figure], head_count: int) -> list[OutcomeLine]:
-    """The latest period and the one before for each metric with data, in METRICS order."""
-    lines: list[OutcomeLine] = []
-    for key, metric in METRICS.items():
-        by_period: dict[date, list[Figure]] = {}
-        for figure in figures:
-            if figure.metric == key:
-                by_period.setdefault(figure.period_start, []).append(figure)
-        if not by_period:
-            continue
-        values: list[PeriodValue] = []
-        for start in sorted(by_period, reverse=True)[:2]:
-            rows = by_period[start]
-            total = combine(metric, [f.value for f in rows])
-            per_person = total / head_count if metric.per_person and head_count else None
-            end = max(f.period_end for f in rows)
-            values.append(PeriodValue(start, end, total, per_person, len(rows)))
-        lines.append(OutcomeLine(metric, values[0], values[1] if len(values) > 1 else None))
-    return lines
+def latest_periods(figures: Sequence[Figure], count: int = 2) -> list[tuple[str, date]]:
+    """The newest `count` period starts of each metric among these figures."""
+    starts: dict[str, set[date]] = {}
+    for figure in figures:
+        starts.setdefault(figure.metric, set()).add(figure.period_start)
+    return [(m, d) for m, days in starts.items() for d in sorted(days, reverse=True)[:count]]
+
+
+def period_value(
+    forest: gate.Forest,
+    metric: MetricDef,
+    start: date,
+    team_id: int,
+    subtree: frozenset[int],
+    head_counts: Mapping[int, int],
+    figures: Sequence[Figure],
+) -> PeriodValue:
+    """One group's figure for one metric and period, through the gate.
+
+    The gate decides on the head counts of the teams that reported this metric for this period
+    (a team without a figure counts 0), over the viewer's whole family. Deciding on whole
+    subtrees instead would let a parent's figure, which only sums the teams that reported, minus
+    a visible child's give away a small team's figure.
+    """
+    reported = [f for f in figures if f.metric == metric.key and f.period_start == start]
+    mine = [f for f in reported if f.team_id in subtree]
+    end = max((f.period_end for f in mine), default=start)
+    counts = {f.team_id: head_counts.get(f.team_id, 0) for f in reported}
+    counts = {t: n for t, n in counts.items() if t in forest.tree_teams}
+    decision = forest.decide(counts, OUTCOME_K).get(gate.team_key(team_id))
+    if decision is None or not decision.visible or not decision.count:
+        reason = SUBTRACTION if decision and decision.reason == gate.COMPLEMENTARY else SMALL_GROUP
+        return PeriodValue(start, end, None, None, len(mine), None, reason)
+    total = combine(metric, [f.value for f in mine])
+    per_person = total / decision.count if metric.per_person else None
+    return PeriodValue(start, end, total, per_person, len(mine), decision.count)
 
 
 def outcome_panel(
@@ -179,17 +232,24 @@ def outcome_panel(
     head_counts: Mapping[int, int],
     figures: Sequence[Figure],
 ) -> OutcomePanel:
-    """A team's outcome figures if its subtree's head count passes the gate for the viewer's
-    whole family (so no small team's figure follows by subtraction); otherwise the reason."""
+    """A team's latest two periods per metric, each through the gate (see `period_value`).
+
+    `figures` holds every team's figures for the periods concerned, not only this subtree's.
+    """
     mine = [f for f in figures if f.team_id in subtree]
     if not mine:
-        return OutcomePanel(False, False, None, None, [])
-    counts = {t: n for t, n in head_counts.items() if t in forest.tree_teams}
-    decision = forest.decide(counts, OUTCOME_K).get(gate.team_key(team_id))
-    if decision is None or not decision.visible or decision.count is None:
-        reason = SUBTRACTION if decision and decision.reason == gate.COMPLEMENTARY else SMALL_GROUP
-        return OutcomePanel(True, False, reason, None, [])
-    return OutcomePanel(True, True, None, decision.count, outcome_lines(mine, decision.count))
+        return OutcomePanel(False, [])
+    lines: list[OutcomeLine] = []
+    periods = latest_periods(mine)
+    for key, metric in METRICS.items():
+        starts = sorted((d for m, d in periods if m == key), reverse=True)
+        if not starts:
+            continue
+        values = [
+            period_value(forest, metric, d, team_id, subtree, head_counts, figures) for d in starts
+        ]
+        lines.append(OutcomeLine(metric, values[0], values[1] if len(values) > 1 else None))
+    return OutcomePanel(True, lines)
 
 
 def team_outcomes(
@@ -197,8 +257,9 @@ def team_outcomes(
 ) -> OutcomePanel:
     """The dashboard's "Business outcomes" panel for a team and every team inside it."""
     subtree = gate.subtree(tree, team_id)
+    periods = latest_periods(figures_for(sorted(subtree)))
     return outcome_panel(
-        forest, team_id, subtree, active_head_counts(), figures_for(sorted(subtree))
+        forest, team_id, subtree, active_head_counts(), figures_of_periods(periods)
     )
 
 
