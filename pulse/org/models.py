@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -107,7 +108,7 @@ class Person(Base):
     )
     language: Mapped[str | None] = mapped_column(String(10))
     # Set from the unsubscribe link in reminder emails: invitations still come, reminders not.
-    no_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Bumped on logout-everywhere, password change, deactivation and role change; it is part of
     # the login cookie's user id, so every older cookie (remember-me included) stops working.

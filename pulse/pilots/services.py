@@ -26,6 +26,10 @@ OPENING_TIME = time(9, 0)  # pulses open at 09:00 local time: people see them at
 CADENCES = (1, 2, 4)
 MAX_OPEN_DAYS = 28
 MAX_BASELINES = 6
+# Dates a person could mean: also keeps date arithmetic (baselines before the start, pulses after
+# it) far from the ends of the calendar. Two years of weekly pulses is already 104 pulses.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+MAX_LENGTH = timedelta(days=2 * 365 + 1)
 DEFAULT_SET = "builtin:four_day_week"
 PHASE_LABELS = {Phase.BASELINE: "Baseline", Phase.DURING: "During", Phase.FINAL: "Final"}
 
@@ -48,6 +52,14 @@ class PilotSetupInvalid(PilotError):
     @property
     def problems(self) -> list[str]:
         return [str(e) for e in self.errors]
+
+
+class DatesOutOfRange(PilotError):
+    pass
+
+
+class PilotTooLong(PilotError):
+    pass
 
 
 class EndNotAfterStart(PilotError):
@@ -230,8 +242,18 @@ def check_setup(
         select(func.count()).select_from(Pilot).where(func.lower(Pilot.name) == clean.lower())
     ):
         errors.append(DuplicatePilotName(f"There is already a pilot called {clean!r}."))
+    if not (starts_on.year >= EARLIEST_YEAR and ends_on.year <= LATEST_YEAR):
+        errors.append(DatesOutOfRange(f"Choose dates between {EARLIEST_YEAR} and {LATEST_YEAR}."))
+        return errors
     if ends_on <= starts_on:
         errors.append(EndNotAfterStart("The end date must be after the start date."))
+    elif ends_on - starts_on > MAX_LENGTH:
+        errors.append(
+            PilotTooLong(
+                f"A pilot can run for at most {MAX_LENGTH.days // 365} years; split a longer "
+                "trial into pilots of its own."
+            )
+        )
     if cadence_weeks not in CADENCES:
         errors.append(UnknownCadence("Choose a pulse every week, every 2 weeks or every 4 weeks."))
     if not 1 <= baseline_pulses <= MAX_BASELINES:
