@@ -292,20 +292,18 @@ def did_of(
     if not pilot[:pilots].all():
         raise ValueError("Units must be ordered with the pilot arm first.")
     chosen, other, enumerated = _weights(count, pilots, seed, permutations)
-
-    def means(n: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (chosen @ s) / (chosen @ n), (other @ s) / (other @ n)
-
-    pa, ca = means(sums.n_after, sums.s_after)
-    pb, cb = means(sums.n_before, sums.s_before)
-    stat = (pa - pb) - (ca - cb)  # each arrangement's estimate at effect 0
     # Subtracting d from the real pilot units' "after" means moves an arrangement's estimate by
     # -d * w: w is the share of real pilot respondents in its pilot arm's "after" minus that
     # share in its comparison arm (1 for the real arrangement).
     real_after = sums.n_after * pilot
-    w = (chosen @ real_after) / (chosen @ sums.n_after) - (other @ real_after) / (
-        other @ sums.n_after
-    )
+    columns = np.stack([sums.n_after, sums.s_after, sums.n_before, sums.s_before, real_after], 1)
+    # Every arrangement's arm totals in two matrix products (one per arm).
+    p_n_after, p_s_after, p_n_before, p_s_before, p_real = (chosen @ columns).T
+    c_n_after, c_s_after, c_n_before, c_s_before, c_real = (other @ columns).T
+    stat = (p_s_after / p_n_after - p_s_before / p_n_before) - (
+        c_s_after / c_n_after - c_s_before / c_n_before
+    )  # each arrangement's estimate at effect 0
+    w = p_real / p_n_after - c_real / c_n_after
     estimate = float(stat[0])
     low, high, min_p = _invert(stat, w, estimate, alpha)
     return estimate, Interval(low, high, len(chosen), enumerated, min_p)

@@ -215,12 +215,13 @@ def units_of(pilot: Pilot, tree: Tree, names: Mapping[int, str]) -> list[UnitInf
     """The assigned teams, pilot arm first, each by name."""
     order = {Arm.PILOT: 0, Arm.COMPARISON: 1}
     links = sorted(pilot.teams, key=lambda t: (order[t.arm], names.get(t.team_id, "").lower()))
+    below = gate.subtrees(tree, (link.team_id for link in links))
     return [
         UnitInfo(
             link.team_id,
             names.get(link.team_id, "Team"),
             link.arm,
-            gate.subtree(tree, link.team_id) if link.team_id in tree else frozenset(),
+            below.get(link.team_id, frozenset()),
         )
         for link in links
     ]

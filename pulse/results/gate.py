@@ -135,6 +135,14 @@ def subtree(tree: Tree, team_id: int) -> frozenset[int]:
     return _subtrees(children, [team_id])[team_id]
 
 
+def subtrees(tree: Tree, team_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """The subtree of each of these teams (unknown teams left out), with one pass over the tree."""
+    children = _children(tree)
+    wanted = [team for team in team_ids if team in children]
+    found = _subtrees(children, wanted)
+    return {team: found[team] for team in wanted}
+
+
 def team_key(team_id: int) -> str:
     """Key of the group holding a team's whole subtree."""
     return f"team:{team_id}"

@@ -17,6 +17,7 @@ from pulse.results.gate import (
     released_count,
     roots,
     subtree,
+    subtrees,
     team_key,
     viewer_groups,
 )
@@ -38,6 +39,10 @@ def hidden(reason: str) -> Decision:
 
 def subtree_groups(tree: dict[int, int | None], teams: list[int]) -> list[Group]:
     return [Group(team_key(t), subtree(tree, t)) for t in teams]
+
+
+def test_subtrees_of_many_teams_match_one_at_a_time() -> None:
+    assert subtrees(ACME, [2, 6, 1, 99]) == {t: subtree(ACME, t) for t in (2, 6, 1)}
 
 
 def test_subtree_and_roots_follow_the_tree() -> None:
