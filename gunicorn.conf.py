@@ -1,13 +1,19 @@
 """gunicorn settings read automatically from the working directory: `gunicorn wsgi:app`.
 
 Only what Pulse needs is set here; command-line options (--workers, --bind, ...) still apply.
-The logger class redacts invitation and set-password tokens from gunicorn's access and error
-logs, as pulse.core.logging does for the development server.
+The logger class redacts link tokens from gunicorn's access and error logs, as
+pulse.core.logging does for the development server.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+# Numpy's BLAS would otherwise start a thread per core in every worker; with several workers
+# per machine they fight over the cores (a pilot report's permutation step ran 3x slower on a
+# busy 2-core machine, bench/README.md). Set before anything imports numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from gunicorn.glogging import Logger
 
