@@ -15,13 +15,14 @@ from pulse.actions.permissions import acts_for_organisation
 from pulse.extensions import db
 from pulse.org.models import Person, Role, Team
 from pulse.org.queries import in_any_subtree, in_subtree
-from pulse.surveys.models import Pulse, PulseQuestion
+from pulse.surveys.models import Pulse, PulseQuestion, PulseTeam
 
 OPEN_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 # "Done recently" and "dropped recently" on the employee page, and actions worth rating.
 RECENT_DAYS = 180
 ASK_DONE_WITHIN_DAYS = 90
 ORG = "org"  # the team filter's value for organisation-wide actions
+LINKABLE_LIMIT = 50  # pulses offered in the action form's "prompted by" list
 
 
 @dataclass(frozen=True)
@@ -221,11 +222,35 @@ def possible_owners(person: Person) -> list[Person]:
     return list(db.session.scalars(stmt.order_by(func.lower(Person.name), Person.id)))
 
 
-def linkable_pulses() -> list[Pulse]:
-    """Pulses that have opened, newest first (what an action can point back to)."""
-    stmt = (
-        select(Pulse)
-        .where(Pulse.frozen_at.is_not(None))
-        .order_by(Pulse.opens_at.desc(), Pulse.id.desc())
-    )
+def _asked(audience: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Condition on Pulse: one of its audience teams meets `audience` (a condition on PulseTeam)."""
+    return select(PulseTeam.pulse_id).where(PulseTeam.pulse_id == Pulse.id, audience).exists()
+
+
+def linkable_pulses(person: Person, team: Team | None, *, whole_org: bool = False) -> list[Pulse]:
+    """Opened pulses an action can point back to, newest first, at most LINKABLE_LIMIT.
+
+    For a team: pulses that asked it (their audience holds the team or a team above it). For an
+    organisation-wide action: pulses that asked a top-level team. With neither chosen yet, any
+    opened pulse. A manager is offered only pulses that asked a team in their subtree: ones whose
+    audience lies inside a team they manage or above one (an audience asks its whole subtree).
+    """
+    stmt = select(Pulse).where(Pulse.frozen_at.is_not(None))
+    if team is not None:
+        stmt = stmt.where(_asked(PulseTeam.team_id.in_(team.ancestor_ids())))
+    elif whole_org:
+        roots = select(Team.id).where(Team.parent_id.is_(None))
+        stmt = stmt.where(_asked(PulseTeam.team_id.in_(roots)))
+    if not acts_for_organisation(person):
+        managed = person.managed_teams
+        above = {i for t in managed for i in t.ancestor_ids()}
+        stmt = stmt.where(
+            _asked(
+                or_(
+                    PulseTeam.team_id.in_(_team_ids_under(managed)),
+                    PulseTeam.team_id.in_(above),
+                )
+            )
+        )
+    stmt = stmt.order_by(Pulse.opens_at.desc(), Pulse.id.desc()).limit(LINKABLE_LIMIT)
     return list(db.session.scalars(stmt))

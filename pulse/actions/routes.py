@@ -8,18 +8,13 @@ employee page is public: its link names a team (pulse.org.links), never a person
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
-from babel.dates import format_date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from pulse import i18n
-from pulse.actions import impact, queries, services
+from pulse.actions import impact, presenters, queries, services
 from pulse.actions.forms import ActionForm, AskForm, UpdateForm, options
 from pulse.actions.models import Action, ActionStatus
 from pulse.actions.permissions import (
@@ -31,15 +26,17 @@ from pulse.actions.permissions import (
     can_update_action,
     can_view_action,
 )
+from pulse.actions.presenters import ORG_NAME
 from pulse.actions.queries import ORG, Filters
 from pulse.actions.services import ActionError, ActionFields, ActionLink
 from pulse.auth.permissions import require_role
+from pulse.core.pagination import clamped_page, plural
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.org.links import team_from_token
 from pulse.org.models import Person, Role, Team
 from pulse.org.queries import flatten, full_team_names, team_tree, visible_team_ids
-from pulse.results import charts, exports
+from pulse.results import exports
 from pulse.results.models import OUTCOMES
 from pulse.results.routes import load_context
 from pulse.surveys.library import DIMENSIONS
@@ -48,14 +45,9 @@ from pulse.surveys.models import Pulse
 bp = Blueprint("actions", __name__)
 
 PER_PAGE = 25
-ORG_NAME = "Whole organisation"
 
 
 # --- shared helpers ------------------------------------------------------------------------------
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
 
 
 def _visible_action(action_id: int) -> Action:
@@ -65,6 +57,14 @@ def _visible_action(action_id: int) -> Action:
     return action
 
 
+def _filters() -> Filters:
+    """The list's filters from the query string; a team the viewer may not use is a 404."""
+    try:
+        return presenters.filters(request.args, current_user)
+    except presenters.NotAllowed:
+        abort(404)
+
+
 def _team_choices(person: Person) -> list[tuple[str, str]]:
     visible = visible_team_ids(person)
     nodes = flatten(team_tree(visible))
@@ -72,10 +72,18 @@ def _team_choices(person: Person) -> list[tuple[str, str]]:
     return ([(ORG, ORG_NAME)] if acts_for_organisation(person) else []) + choices
 
 
-def _set_choices(form: ActionForm, person: Person, current_owner: Person | None = None) -> None:
+def _set_choices(
+    form: ActionForm,
+    person: Person,
+    current_owner: Person | None = None,
+    current_pulse: Pulse | None = None,
+) -> None:
     form.team.choices = options(_team_choices(person))
-    pulses = [(str(p.id), p.title) for p in queries.linkable_pulses()]
-    form.pulse.choices = options([("", "None"), *pulses])
+    team, whole_org = presenters.chosen_team(form.team.data, person)
+    linkable = queries.linkable_pulses(person, team, whole_org=whole_org)
+    if current_pulse is not None and current_pulse not in linkable:
+        linkable.insert(0, current_pulse)  # keep the pulse an action already points back to
+    form.pulse.choices = options([("", "None"), *((str(p.id), p.title) for p in linkable)])
     owners = queries.possible_owners(person)
     if current_owner is not None and current_owner not in owners:
         owners.insert(0, current_owner)  # keep the owner a leader chose when a manager edits
@@ -124,63 +132,14 @@ def _service_error(form: ActionForm | UpdateForm, exc: ActionError) -> None:
 # --- logging an action ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Prefill:
-    data: dict[str, object]
-    errors: dict[str, str]
-    source: str
-
-
-def _prefill(args: MultiDict[str, str], person: Person) -> Prefill:
-    """What the page the action is logged from says: team, pulse, dimension, outcome, source.
-
-    A team the viewer may not log for is a 404 (its existence is not confirmed); any other bad
-    value becomes a message on its field.
-    """
-    data: dict[str, object] = {"owner": str(person.id)}
-    errors: dict[str, str] = {}
-    team_arg = args.get("team", "")
-    if team_arg == ORG:
-        if not acts_for_organisation(person):
-            abort(404)
-        data["team"] = ORG
-    elif team_arg:
-        team_id = _int(team_arg)
-        team = db.session.get(Team, team_id) if team_id is not None else None
-        if team is None or not can_log_for(person, team):
-            abort(404)
-        data["team"] = str(team.id)
-    elif acts_for_organisation(person):
-        data["team"] = ORG
-    pulse_arg = args.get("pulse", "")
-    if pulse_arg:
-        pulse_id = _int(pulse_arg)
-        pulse = db.session.get(Pulse, pulse_id) if pulse_id is not None else None
-        if pulse is None:
-            errors["pulse"] = "That pulse does not exist."
-        elif not pulse.is_frozen:
-            errors["pulse"] = "That pulse has not opened yet; choose one that has results."
-        else:
-            data["pulse"] = str(pulse_id)
-    dimension = args.get("dimension", "")
-    if dimension in services.ACTION_DIMENSIONS:
-        data["dimension"] = dimension
-    elif dimension:
-        errors["dimension"] = "That is not a dimension Pulse reports."
-    outcome = args.get("outcome", "")
-    if outcome in OUTCOMES:
-        data["outcome"] = outcome
-    elif outcome:
-        errors["outcome"] = "That is not one of the business outcomes."
-    source = args.get("source", "actions")
-    return Prefill(data, errors, source if source in services.SOURCES else "actions")
-
-
 @bp.route("/actions/new", methods=["GET", "POST"])
 @require_role(*ACTION_ROLES)
 def new() -> tuple[str, int] | Response:
     """Log an action, linked to the team, pulse and dimension it answers."""
-    prefill = _prefill(request.args, current_user)
+    try:
+        prefill = presenters.prefill(request.args, current_user)
+    except presenters.NotAllowed:
+        abort(404)
     form = ActionForm(data=prefill.data) if request.method == "GET" else ActionForm()
     _set_choices(form, current_user)
     for name, message in prefill.errors.items():
@@ -207,7 +166,7 @@ def edit(action_id: int) -> tuple[str, int] | Response:
     if not can_edit_action(current_user, action):
         abort(404)
     form = ActionForm(data=_action_data(action)) if request.method == "GET" else ActionForm()
-    _set_choices(form, current_user, action.owner)
+    _set_choices(form, current_user, action.owner, action.pulse)
     if form.validate_on_submit():
         link, fields = _link_and_fields(form, action.source, action.owner)
         try:
@@ -247,41 +206,16 @@ def _action_data(action: Action) -> dict[str, object]:
 # --- one action ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
-    at: str
-    author: str
-    note: str
-    change: str | None  # "Planned → In progress"
-    visible: bool
-
-
-def _timeline(action: Action) -> list[Entry]:
-    entries = [Entry(_day(action.created_at.date()), _name(action.created_by), "", "Logged", True)]
-    for u in action.updates:
-        change = None
-        if u.status_to is not None:
-            change = f"{u.status_from.label if u.status_from else '—'} → {u.status_to.label}"
-        entries.append(Entry(_day(u.at.date()), _name(u.author), u.note, change, u.visible))
-    return entries
-
-
-def _day(value: date | None) -> str:
-    return value.isoformat() if value else "—"
-
-
-def _name(person: Person | None) -> str:
-    return person.name if person is not None else "Someone no longer in Pulse"
-
-
 def _show_page(action: Action, form: UpdateForm | None) -> str:
     figures = impact.Figures(load_context(current_user), utcnow())
+    found = impact.impact_for(action, figures)
     return render_template(
         "actions/show.html",
         action=action,
-        summary=_row(action, full_team_names(), utcnow().date()),
-        timeline=_timeline(action),
-        impact=impact.impact_for(action, figures),
+        summary=presenters.row(action, full_team_names(), utcnow().date()),
+        timeline=presenters.timeline(action),
+        impact=found,
+        pilot_effect=presenters.pilot_effect_text(found.pilot if found else None),
         ratings=impact.ratings_for(action, queries.rating_questions(action), figures),
         form=form,
         edit_url=(
@@ -329,147 +263,47 @@ def add_update(action_id: int) -> Response | tuple[str, int]:
 # --- lists ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Row:
-    action: Action
-    url: str
-    team: str
-    owner: str
-    status: str
-    dimension: str | None
-    outcome: str | None
-    due: str
-    overdue: bool
-
-
-def _row(action: Action, names: dict[int, str], today: date) -> Row:
-    overdue = action.status.is_open and action.due_on is not None and action.due_on < today
-    return Row(
-        action=action,
-        url=url_for("actions.show", action_id=action.id),
-        team=names.get(action.team_id, "Team") if action.team_id is not None else ORG_NAME,
-        owner=_name(action.owner) if action.owner_id is not None else "No owner",
-        status=action.status.label,
-        dimension=DIMENSIONS[action.dimension].name if action.dimension in DIMENSIONS else None,
-        outcome=OUTCOMES.get(action.outcome or ""),
-        due=_day(action.due_on),
-        overdue=overdue,
-    )
-
-
-def _filters(args: MultiDict[str, str], person: Person) -> Filters:
-    """The list's filters from query arguments; unknown values are ignored, a team outside a
-    manager's subtree is a 404."""
-    status = args.get("status", "")
-    team_arg = args.get("team", "")
-    team = None
-    if team_arg and team_arg != ORG:
-        team_id = _int(team_arg)
-        team = db.session.get(Team, team_id) if team_id is not None else None
-        if team is None or not can_log_for(person, team):
-            abort(404)
-    return Filters(
-        status=ActionStatus(status) if status in {s.value for s in ActionStatus} else None,
-        team=team,
-        org_only=team_arg == ORG,
-        dimension=args.get("dimension") if args.get("dimension") in DIMENSIONS else None,
-        outcome=args.get("outcome") if args.get("outcome") in OUTCOMES else None,
-        owner_id=_int(args.get("owner")),
-        overdue=args.get("overdue") == "1",
-    )
-
-
 @bp.get("/actions")
 @require_role(*ACTION_ROLES)
 def index() -> str:
     """Managers: their actions, overdue first. Leaders and HR: the organisation's roll-up."""
-    filters = _filters(request.args, current_user)
+    filters = _filters()
     today = utcnow().date()
     stmt = queries.actions_stmt(current_user, filters, today)
-    page = db.paginate(
-        queries.with_details(stmt),
-        page=request.args.get("page", 1, type=int),
-        per_page=PER_PAGE,
-        error_out=False,
+    page = clamped_page(
+        lambda n: db.paginate(
+            queries.with_details(stmt), page=n, per_page=PER_PAGE, error_out=False
+        ),
+        request.args.get("page"),
     )
     names = full_team_names()
     org = acts_for_organisation(current_user)
-    summary = None
+    summary: impact.ImpactSummary | None = None
+    rollup: queries.Rollup | None = None
     if org:
         figures = impact.Figures(load_context(current_user), utcnow())
         summary = impact.rollup(queries.done_with_dimension(current_user), figures)
+        rollup = queries.rollup(stmt, today)
     return render_template(
         "actions/index.html",
         page=page,
-        rows=[_row(a, names, today) for a in page.items],
+        rows=[presenters.row(a, names, today) for a in page.items],
         filters=filters,
         args=filters.args(),
-        rollup=queries.rollup(stmt, today) if org else None,
+        rollup=rollup,
+        rollup_lines=presenters.rollup_lines(rollup) if rollup else None,
         impact_summary=summary,
+        finished=presenters.finished_actions(summary),
         team_choices=_team_choices(current_user),
         owners=queries.possible_owners(current_user),
         statuses=list(ActionStatus),
         dimensions=[(c, DIMENSIONS[c].name) for c in services.ACTION_DIMENSIONS],
         outcomes=list(OUTCOMES.items()),
-        dimension_names={c: d.name for c, d in DIMENSIONS.items()},
-        outcome_names=OUTCOMES,
         whole_org=org,
         csv_url=url_for(".export", **filters.args()),
         new_url=url_for(".new", source="actions"),
         results_url=url_for("results.index"),
-    )
-
-
-CSV_HEADER = (
-    "id",
-    "title",
-    "team",
-    "status",
-    "overdue",
-    "due_on",
-    "completed_on",
-    "owner",
-    "dimension",
-    "outcome",
-    "pulse",
-    "visible_to_employees",
-    "score_at_pulse",
-    "later_pulse",
-    "score_later",
-    "change",
-    "change_low",
-    "change_high",
-    "verdict",
-    "hidden_reason",
-)
-
-
-def _impact_cells(found: impact.Impact | None) -> tuple[exports.Cell, ...]:
-    """Impact figures for the CSV: numbers only where the gate shows them, else the reason."""
-    if found is None:
-        return (None, None, None, None, None, None, None, None)
-    before = charts.shown(found.code, found.before) if found.before else None
-    after = charts.shown(found.code, found.after) if found.after else None
-    comparison = found.change.comparison if found.change else None
-    reasons = [
-        r
-        for r in (
-            found.reason,
-            found.before.reason if found.before and not found.before.visible else None,
-            found.after.reason if found.after and not found.after.visible else None,
-            found.after_reason,
-        )
-        if r
-    ]
-    return (
-        before.value if before else None,
-        found.after_title,
-        after.value if after else None,
-        comparison.diff if comparison else None,
-        comparison.low if comparison else None,
-        comparison.high if comparison else None,
-        found.verdict,
-        "; ".join(dict.fromkeys(reasons)) or None,
+        clear_url=url_for(".index"),
     )
 
 
@@ -477,35 +311,14 @@ def _impact_cells(found: impact.Impact | None) -> tuple[exports.Cell, ...]:
 @require_role(*ACTION_ROLES)
 def export() -> Response:
     """The filtered list as CSV, with impact figures that passed the viewer's gate."""
-    filters = _filters(request.args, current_user)
     today = utcnow().date()
     actions = db.session.scalars(
-        queries.with_details(queries.actions_stmt(current_user, filters, today))
+        queries.with_details(queries.actions_stmt(current_user, _filters(), today))
     ).all()
-    names = full_team_names()
     figures = impact.Figures(load_context(current_user), utcnow())
-    rows = []
-    for action in actions:
-        row = _row(action, names, today)
-        rows.append(
-            (
-                action.id,
-                action.title,
-                row.team,
-                row.status,
-                row.overdue,
-                action.due_on.isoformat() if action.due_on else None,
-                action.completed_on.isoformat() if action.completed_on else None,
-                row.owner,
-                row.dimension,
-                row.outcome,
-                action.pulse.title if action.pulse else None,
-                action.visible,
-                *_impact_cells(impact.impact_for(action, figures)),
-            )
-        )
+    rows = presenters.csv_rows(actions, full_team_names(), today, figures)
     return Response(
-        exports.to_csv(rows, CSV_HEADER),
+        exports.to_csv(rows, presenters.CSV_HEADER),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="actions.csv"'},
     )
@@ -533,50 +346,12 @@ def ask_in_pulse(pulse_id: int) -> Response:
         return back
     db.session.commit()
     seen = "the “seen changes” question and " if asked.seen_changes else ""
-    flash(f"Added {seen}{asked.ratings} action rating question(s).", "success")
+    questions = plural(asked.ratings, "rating question", "rating questions")
+    flash(f"Added {seen}{questions} about actions.", "success")
     return back
 
 
 # --- "You said, we did" (public) -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SharedUpdate:
-    day: str
-    note: str
-    status: ActionStatus | None
-
-
-@dataclass(frozen=True)
-class SharedAction:
-    title: str
-    description: str
-    scope: str | None  # team name, or None for the whole organisation
-    due: str | None
-    completed: str | None
-    drop_reason: str | None
-    updates: list[SharedUpdate]
-
-
-def _local_day(value: date | None) -> str | None:
-    return format_date(value, "long", locale=i18n.current_language()) if value else None
-
-
-def _shared(action: Action) -> SharedAction:
-    """What an employee sees: no owner, no author, no hidden update (the page is public)."""
-    return SharedAction(
-        title=action.title,
-        description=action.description,
-        scope=action.team.name if action.team is not None else None,
-        due=_local_day(action.due_on),
-        completed=_local_day(action.completed_on),
-        drop_reason=action.drop_reason,
-        updates=[
-            SharedUpdate(_local_day(u.at.date()) or "", u.note, u.status_to)
-            for u in reversed(action.updates)
-            if u.visible
-        ],
-    )
 
 
 @bp.get("/you-said-we-did/<token>")
@@ -590,21 +365,10 @@ def you_said(token: str) -> str:
     if language:
         i18n.remember_language(language)
     actions = queries.shared_with_team(team, utcnow().date())
-    groups: dict[ActionStatus, list[SharedAction]] = {status: [] for status in ActionStatus}
-    for action in actions:
-        groups[action.status].append(_shared(action))
     return render_template(
         "actions/you_said.html",
         team_name=team.name,
-        groups=[
-            (status, groups[status])
-            for status in (
-                ActionStatus.IN_PROGRESS,
-                ActionStatus.PLANNED,
-                ActionStatus.DONE,
-                ActionStatus.DROPPED,
-            )
-        ],
+        groups=presenters.shared_groups(actions),
         empty=not actions,
         page_title=gettext("You said, we did"),
     )

@@ -30,6 +30,7 @@ _NAV = [
     ("Directory", "org.directory", {Role.HR}),
     ("People", "org.people", {Role.HR}),
     ("Import", "org.import_upload", {Role.HR}),
+    ("Outcome figures", "results.metrics", {Role.HR}),
     ("Staff accounts", "auth.staff", {Role.HR}),
 ]
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from pulse.core.pagination import plural
 from pulse.extensions import db
-from pulse.org.models import Person, Role
+from pulse.org.models import Person, Role, Team
+from pulse.org.queries import TeamNode, flatten
 from pulse.pilots.models import Arm, Phase, Pilot
 from pulse.pilots.services import PHASE_LABELS, zone_of
 from pulse.surveys import queries as survey_queries
@@ -130,3 +133,60 @@ def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
 
 def pilot_zone(pilot: Pilot) -> ZoneInfo:
     return _zone(pilot)
+
+
+def pulses_plan(pilot: Pilot) -> str:
+    """The overview's sentence about the pulses, with its counts worded."""
+    cadence = "every week" if pilot.cadence_weeks == 1 else f"every {pilot.cadence_weeks} weeks"
+    return (
+        f"{plural(pilot.baseline_pulses, 'baseline', 'baselines')} planned, then {cadence}, "
+        f"and a final pulse at the end; each open {open_days(pilot)}"
+    )
+
+
+def open_days(pilot: Pilot) -> str:
+    return plural(pilot.open_days, "day", "days")
+
+
+# --- choosing the arms' teams ---------------------------------------------------------------------
+
+
+def teams_by_id(ids: Iterable[int]) -> list[Team]:
+    """The teams with these ids (unknown ids are left out; the form checked them already)."""
+    wanted = set(ids)
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(Team).where(Team.id.in_(wanted)).order_by(Team.path)))
+
+
+def opened_teams(nodes: list[TeamNode], chosen: Collection[int]) -> set[int]:
+    """Teams whose lists start open in the team choice: the top-level ones, and any with a chosen
+    team somewhere below it (so a returned form shows what was ticked)."""
+    opened = {node.id for node in nodes}
+
+    def walk(node: TeamNode) -> bool:
+        below = [walk(child) for child in node.children]
+        if any(below):
+            opened.add(node.id)
+        return node.id in chosen or any(below)
+
+    for node in nodes:
+        walk(node)
+    return opened
+
+
+@dataclass(frozen=True)
+class ChoiceLabel:
+    people: str  # "8 people"
+    inside: str  # "2 teams inside Eng"
+
+
+def choice_labels(nodes: list[TeamNode]) -> dict[int, ChoiceLabel]:
+    """The worded counts beside each team in the team choice, by team id."""
+    return {
+        node.id: ChoiceLabel(
+            plural(node.total_count, "person", "people"),
+            f"{plural(len(node.children), 'team', 'teams')} inside {node.name}",
+        )
+        for node in flatten(nodes)
+    }

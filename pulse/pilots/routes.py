@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
@@ -17,7 +16,7 @@ from pulse.auth.permissions import STAFF, require_role
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.org import queries as org_queries
-from pulse.org.models import Role, Team
+from pulse.org.models import Role
 from pulse.pilots import queries, services
 from pulse.pilots.forms import AddPulseForm, MovePulseForm, PilotForm, SkipPulseForm
 from pulse.pilots.models import Arm, Phase, Pilot
@@ -85,36 +84,19 @@ def new() -> Response | tuple[str, int]:
         problems=problems,
         chosen_pilot=set(form.pilot_teams.data or []),
         chosen_comparison=set(form.comparison_teams.data or []),
-        opened=_holding(tree, {*form.pilot_teams.data, *form.comparison_teams.data}),
+        opened=queries.opened_teams(tree, {*form.pilot_teams.data, *form.comparison_teams.data}),
+        labels=queries.choice_labels(tree),
     ), status
 
 
-def _holding(nodes: list[org_queries.TeamNode], chosen: set[int]) -> set[int]:
-    """Teams with a chosen team somewhere below them: their lists open when the form returns."""
-    holding: set[int] = set()
-
-    def walk(node: org_queries.TeamNode) -> bool:
-        below = [walk(child) for child in node.children]
-        if any(below):
-            holding.add(node.id)
-        return node.id in chosen or any(below)
-
-    for node in nodes:
-        walk(node)
-    return holding
-
-
 def _setup(form: PilotForm) -> dict[str, Any]:
-    def teams(ids: list[int]) -> list[Team]:
-        return list(db.session.scalars(select(Team).where(Team.id.in_(ids)))) if ids else []
-
     return {
         "name": form.name.data or "",
         "hypothesis": form.hypothesis.data or "",
         "starts_on": form.starts_on.data,
         "ends_on": form.ends_on.data,
-        "pilot_teams": teams(form.pilot_teams.data),
-        "comparison_teams": teams(form.comparison_teams.data),
+        "pilot_teams": queries.teams_by_id(form.pilot_teams.data),
+        "comparison_teams": queries.teams_by_id(form.comparison_teams.data),
         "set_ref": form.question_set.data,
         "baseline_pulses": form.baseline_pulses.data,
         "cadence_weeks": int(form.cadence_weeks.data),
@@ -135,6 +117,8 @@ def show(pilot_id: int) -> str:
         "pilots/show.html",
         pilot=pilot,
         zone_name=str(zone),
+        pulses_plan=queries.pulses_plan(pilot),
+        open_days=queries.open_days(pilot),
         rows=queries.schedule(pilot, utcnow()),
         pilot_teams=pilot.arm_teams(Arm.PILOT),
         comparison_teams=pilot.arm_teams(Arm.COMPARISON),

@@ -11,6 +11,9 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -21,6 +24,7 @@ from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
 from pulse.auth.permissions import require_role
+from pulse.core.pagination import clamped_page, plural
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.org.importer import ERROR_LIMIT, Capped, LineError, capped
@@ -28,6 +32,7 @@ from pulse.org.models import Role
 from pulse.org.queries import full_team_names
 from pulse.results import metrics as outcome_metrics
 from pulse.results import metrics_import as importer
+from pulse.results.models import OutcomeMetric
 from pulse.results.routes import bp
 
 _SESSION_KEY = "metrics_import"
@@ -76,6 +81,8 @@ def metrics_import() -> Response | str | tuple[str, int]:
             new=capped(plan.new, LIST_LIMIT),
             changed=capped(plan.changed, LIST_LIMIT),
             labels=outcome_metrics.METRICS,
+            rows_in_file=plural(plan.rows, "figure", "figures"),
+            problems=plural(len(plan.errors), "problem", "problems"),
         )
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
@@ -123,18 +130,47 @@ def metrics() -> str:
     """Stored figures by metric and period, newest period first."""
     metric = request.args.get("metric", "")
     metric = metric if metric in outcome_metrics.METRICS else ""
-    page = outcome_metrics.stored_page(
-        metric=metric,
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=PER_PAGE,
+    page = clamped_page(
+        lambda n: outcome_metrics.stored_page(metric=metric, page=n, per_page=PER_PAGE),
+        request.args.get("page"),
     )
     return render_template(
         "results/metrics_list.html",
         page=page,
         definitions=outcome_metrics.METRICS,
-        team_names=full_team_names(),
+        lines=_lines(page.items, full_team_names()),
         metric=metric,
+        args={"metric": metric} if metric else {},
+        min_people=outcome_metrics.OUTCOME_K,
     )
+
+
+@dataclass(frozen=True)
+class StoredLine:
+    """One stored figure as the list shows it."""
+
+    metric: str
+    period: str
+    team: str
+    value: str
+    imported_at: datetime
+
+
+def _lines(rows: Iterable[OutcomeMetric], names: Mapping[int, str]) -> list[StoredLine]:
+    lines = []
+    for row in rows:
+        known = outcome_metrics.METRICS.get(row.metric)
+        value = f"{row.value:g} {known.unit}" if known else f"{row.value:g}"
+        lines.append(
+            StoredLine(
+                metric=known.label if known else row.metric,
+                period=f"{row.period_start.isoformat()} to {row.period_end.isoformat()}",
+                team=names.get(row.team_id, "Team"),
+                value=value,
+                imported_at=row.imported_at,
+            )
+        )
+    return lines
 
 
 def _upload_page(form: MetricsUploadForm, errors: Capped[LineError] | None) -> str:
@@ -142,7 +178,9 @@ def _upload_page(form: MetricsUploadForm, errors: Capped[LineError] | None) -> s
         "results/metrics_import.html",
         form=form,
         errors=errors,
+        problems=plural(errors.total, "problem", "problems") if errors else None,
         definitions=outcome_metrics.METRICS,
+        min_people=outcome_metrics.OUTCOME_K,
     )
 
 

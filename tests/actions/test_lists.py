@@ -122,3 +122,34 @@ def test_the_csv_is_the_filtered_list_and_formula_safe(client: FlaskClient, worl
     assert [r["title"] for r in rows] == ['\'=HYPERLINK("http://evil.example")']
     assert rows[0]["team"] == "Acme/Sales" and rows[0]["owner"] == "Hanna HR"
     assert "@" not in response.get_data(as_text=True)  # no owner emails
+
+
+def test_a_page_past_the_end_shows_the_last_page(
+    client: FlaskClient, world: World, monkeypatch
+) -> None:
+    monkeypatch.setattr(routes, "PER_PAGE", 2)
+    for i in range(5):
+        world.log("Platform", title=f"Action {i}")
+    login(client, "hr@example.com")
+    for page in ("4", "99999", "9" * 20, "99999999999999999999999"):
+        response = client.get(f"/actions?dimension=trust&page={page}")
+        assert response.status_code == 200, page
+        assert _titles(response.get_data(as_text=True)) == ["Action 4"], page
+
+
+def test_filters_that_match_nothing_offer_to_clear_them(client: FlaskClient, world: World) -> None:
+    world.log("Platform", title="Trust at Platform", dimension="trust")
+    login(client, "hr@example.com")
+    for query in ("dimension=burnout", "dimension=burnout&page=" + "9" * 20):
+        page = client.get(f"/actions?{query}").get_data(as_text=True)
+        assert "No actions match these filters" in page, query
+        assert "No actions yet" not in page
+        assert 'href="/actions">clear the filters' in page
+
+
+def test_without_any_action_a_page_past_the_end_is_the_empty_start(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, "eng@example.com")
+    page = client.get("/actions?page=7").get_data(as_text=True)
+    assert "No actions yet — log one from a result that needs attention" in page

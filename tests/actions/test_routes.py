@@ -208,9 +208,10 @@ def test_leaders_and_hr_may_do_everything(client: FlaskClient, world: World, ema
         "/actions.csv",
     ]:
         assert client.get(url).status_code == 200, url
-    response = client.post(
-        "/actions/new?team=org", data=_form(world, team="org", owner=str(world.staff["sales"].id))
-    )
+    # The world's pulses asked Eng and Sales, not the top of the organisation, so an
+    # organisation-wide action cannot point back to them.
+    org_form = _form(world, team="org", owner=str(world.staff["sales"].id), pulse="")
+    response = client.post("/actions/new?team=org", data=org_form)
     assert response.status_code == 303
     response = client.post(
         f"/actions/{action.id}/edit", data=_form(world, team="Sales", title="Renamed")

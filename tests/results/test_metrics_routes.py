@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from pulse.extensions import db
 from pulse.org.models import Role, Team
-from pulse.results import gate, metrics, report
+from pulse.results import gate, metrics, metrics_routes, report
 from pulse.results.models import OutcomeMetric
 from tests.conftest import login
 from tests.factories import NOW, make_person, make_staff, make_team
@@ -134,6 +134,79 @@ def test_unknown_preview_token_redirects(client: FlaskClient, org: dict[str, Tea
     assert client.get("/results/metrics?metric=nope&page=-3").status_code == 200
 
 
+# --- The stored list ----------------------------------------------------------------------------
+
+
+def _three_leaver_figures(org: dict[str, Team]) -> None:
+    for month in (1, 2, 3):
+        _figure(org["sales"], "leavers", date(2027, month, 1), month)
+    db.session.commit()
+
+
+def test_a_page_past_the_end_of_the_list_shows_the_last_page(
+    client: FlaskClient, org: dict[str, Team], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics_routes, "PER_PAGE", 2)
+    _three_leaver_figures(org)
+    _as(client, Role.HR)
+    for page in ("2", "3", "99999", "9" * 20):
+        response = client.get(f"/results/metrics?metric=leavers&page={page}")
+        assert response.status_code == 200, page
+        text = response.get_data(as_text=True)
+        # Newest period first, so the last page holds January alone.
+        assert "2027-01-01 to 2027-01-28" in text and "2027-03-01" not in text, page
+        assert "Showing 3–3 of 3" in text
+
+
+def test_the_list_uses_the_shared_pager_and_keeps_the_filter(
+    client: FlaskClient, org: dict[str, Team], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics_routes, "PER_PAGE", 2)
+    _three_leaver_figures(org)
+    _as(client, Role.HR)
+    text = client.get("/results/metrics?metric=leavers").get_data(as_text=True)
+    assert '<a aria-current="page" href="/results/metrics?page=1&amp;metric=leavers">1</a>' in text
+    assert 'href="/results/metrics?page=2&amp;metric=leavers" rel="next"' in text
+
+
+def test_a_metric_filter_that_matches_nothing_offers_to_clear_it(
+    client: FlaskClient, org: dict[str, Team]
+) -> None:
+    _three_leaver_figures(org)
+    _as(client, Role.HR)
+    text = client.get("/results/metrics?metric=output").get_data(as_text=True)
+    assert "No outcome figures match these filters" in text
+    assert "No outcome figures yet" not in text
+    assert '<a href="/results/metrics">Clear the filters' in text
+    everything = client.get("/results/metrics").get_data(as_text=True)
+    assert "No outcome figures" not in everything
+
+
+def test_without_figures_the_list_invites_an_import(
+    client: FlaskClient, org: dict[str, Team]
+) -> None:
+    _as(client, Role.HR)
+    text = client.get("/results/metrics?page=4").get_data(as_text=True)
+    assert "No outcome figures yet" in text
+
+
+def test_the_pages_state_the_group_size_the_gate_uses(
+    client: FlaskClient, org: dict[str, Team], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics, "OUTCOME_K", 7)
+    _as(client, Role.HR)
+    assert "at least 7 active people" in client.get("/results/metrics").get_data(as_text=True)
+    upload = client.get("/results/metrics/import").get_data(as_text=True)
+    assert "at least 7 active people" in upload
+
+
+def test_hr_finds_outcome_figures_in_the_navigation(
+    client: FlaskClient, org: dict[str, Team]
+) -> None:
+    _as(client, Role.HR)
+    assert ">Outcome figures</a>" in client.get("/results/").get_data(as_text=True)
+
+
 # --- Dashboard panel ----------------------------------------------------------------------------
 
 
@@ -182,19 +255,40 @@ def test_small_team_figure_is_hidden_with_a_reason(
 def test_complementary_suppression_hides_the_sibling_that_would_give_tiny_away(
     app: Flask, org: dict[str, Team]
 ) -> None:
-    # Eng (11 people) minus Platform (8) would reveal Tiny (3): Platform's figures are hidden.
+    # Platform (8) and Tiny (3) both report leavers: Eng's figure covers 11 people, and Eng
+    # minus Platform would reveal Tiny's, so Platform's figure is hidden.
     tree = {t.id: t.parent_id for t in org.values()}
     groups = report.family(tree, report.Viewer(tuple(gate.roots(tree)), whole_org=True))
     forest = gate.prepare(tree, groups)
     counts = metrics.active_head_counts()
-    figure = metrics.Figure(org["platform"].id, "leavers", date(2027, 1, 1), date(2027, 1, 31), 1)
+    jan = (date(2027, 1, 1), date(2027, 1, 31))
+    figures = [
+        metrics.Figure(org["platform"].id, "leavers", *jan, 1),
+        metrics.Figure(org["tiny"].id, "leavers", *jan, 2),
+    ]
     panel = metrics.outcome_panel(
-        forest, org["platform"].id, frozenset({org["platform"].id}), counts, [figure]
+        forest, org["platform"].id, frozenset({org["platform"].id}), counts, figures
     )
     assert not panel.visible and panel.reason == metrics.SUBTRACTION
     eng = gate.subtree(tree, org["eng"].id)
-    shown = metrics.outcome_panel(forest, org["eng"].id, eng, counts, [figure])
-    assert shown.visible and shown.head_count == 11
+    shown = metrics.outcome_panel(forest, org["eng"].id, eng, counts, figures)
+    (line,) = shown.lines
+    assert line.latest.total == 3 and line.latest.head_count == 11
+
+
+def test_a_figure_counts_only_the_people_of_the_teams_that_reported_it(
+    app: Flask, org: dict[str, Team]
+) -> None:
+    # Only Platform reported: Eng's figure is Platform's alone, over Platform's 8 people, and
+    # Tiny (no figure) gives nothing away, so both are shown.
+    tree = {t.id: t.parent_id for t in org.values()}
+    groups = report.family(tree, report.Viewer(tuple(gate.roots(tree)), whole_org=True))
+    forest = gate.prepare(tree, groups)
+    counts = metrics.active_head_counts()
+    figure = metrics.Figure(org["platform"].id, "leavers", date(2027, 1, 1), date(2027, 1, 31), 4)
+    eng = gate.subtree(tree, org["eng"].id)
+    (line,) = metrics.outcome_panel(forest, org["eng"].id, eng, counts, [figure]).lines
+    assert line.latest.head_count == 8 and line.latest.per_person == 0.5
 
 
 def test_empty_panel_links_hr_to_the_import(client: FlaskClient, org: dict[str, Team]) -> None:
@@ -211,12 +305,20 @@ def test_managers_see_no_import_link(client: FlaskClient, org: dict[str, Team]) 
     assert "/results/metrics/import" not in page
 
 
-def test_mean_metrics_average_and_are_not_per_person() -> None:
+def test_mean_metrics_average_and_are_not_per_person(app: Flask, org: dict[str, Team]) -> None:
     sat = metrics.METRICS["customer_satisfaction"]
+    tree = {t.id: t.parent_id for t in org.values()}
+    groups = report.family(tree, report.Viewer(tuple(gate.roots(tree)), whole_org=True))
+    forest = gate.prepare(tree, groups)
+    jan = (date(2027, 1, 1), date(2027, 1, 31))
     figures = [
-        metrics.Figure(1, sat.key, date(2027, 1, 1), date(2027, 1, 31), 4.0),
-        metrics.Figure(2, sat.key, date(2027, 1, 1), date(2027, 1, 31), 5.0),
+        metrics.Figure(org["platform"].id, sat.key, *jan, 4.0),
+        metrics.Figure(org["sales"].id, sat.key, *jan, 5.0),
     ]
-    (line,) = metrics.outcome_lines(figures, head_count=20)
+    root = gate.roots(tree)[0]
+    panel = metrics.outcome_panel(
+        forest, root, gate.subtree(tree, root), metrics.active_head_counts(), figures
+    )
+    (line,) = panel.lines
     assert line.latest.total == 4.5 and line.latest.per_person is None
     assert line.latest.teams == 2 and line.previous is None
