@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -27,6 +28,19 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC; pass it to services explicitly as `now`."""
     return datetime.now(UTC)
+
+
+def str_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A Python enum stored as its values in a VARCHAR(20) with a CHECK constraint (named after
+    `name`, so each column needs its own), the same on SQLite and PostgreSQL."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pulse.db import Base, UTCDateTime
+from pulse.db import Base, UTCDateTime, str_enum
 from pulse.org.models import Person, Team
 from pulse.surveys.models import Pulse
 
@@ -31,18 +31,6 @@ class ActionStatus(enum.StrEnum):
     @property
     def is_open(self) -> bool:
         return self in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
-
-
-def _status_enum(name: str = "action_status") -> Enum:
-    # Each column needs its own name: the CHECK constraint is named after it, once per table.
-    return Enum(
-        ActionStatus,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Action(Base):
@@ -71,7 +59,9 @@ class Action(Base):
         ForeignKey("person.id", ondelete="SET NULL"), index=True
     )
     due_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[ActionStatus] = mapped_column(_status_enum(), default=ActionStatus.PLANNED)
+    status: Mapped[ActionStatus] = mapped_column(
+        str_enum(ActionStatus, "action_status"), default=ActionStatus.PLANNED
+    )
     drop_reason: Mapped[str | None] = mapped_column(String(500))
     visible: Mapped[bool] = mapped_column(Boolean, default=True)  # shown on "You said, we did"
     completed_on: Mapped[date | None] = mapped_column(Date)
@@ -102,8 +92,12 @@ class ActionUpdate(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
-    status_from: Mapped[ActionStatus | None] = mapped_column(_status_enum("action_status_from"))
-    status_to: Mapped[ActionStatus | None] = mapped_column(_status_enum("action_status_to"))
+    status_from: Mapped[ActionStatus | None] = mapped_column(
+        str_enum(ActionStatus, "action_status_from")
+    )
+    status_to: Mapped[ActionStatus | None] = mapped_column(
+        str_enum(ActionStatus, "action_status_to")
+    )
     visible: Mapped[bool] = mapped_column(Boolean, default=True)  # shown to employees
 
     action: Mapped[Action] = relationship(back_populates="updates")

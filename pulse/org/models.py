@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pulse.db import Base, UTCDateTime
+from pulse.db import Base, UTCDateTime, str_enum
 
 
 class Role(enum.StrEnum):
@@ -91,17 +90,7 @@ class Person(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            name="role",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            values_callable=lambda roles: [r.value for r in roles],
-        ),
-        default=Role.EMPLOYEE,
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.EMPLOYEE)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     line_manager_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="SET NULL"), index=True

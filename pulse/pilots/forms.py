@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from pulse.pilots.models import Phase
 from pulse.pilots.services import MAX_BASELINES, MAX_OPEN_DAYS
-from pulse.surveys.forms import MAX_K, LocalDateTimeField, WholeNumberField, choices
+from pulse.surveys.forms import MAX_K, LocalDateTimeField, TeamsField, WholeNumberField, choices
 from pulse.surveys.services import DEFAULT_K, DEFAULT_K_COMMENTS, MIN_K
 
 CADENCE_CHOICES = [("1", "Every week"), ("2", "Every 2 weeks"), ("4", "Every 4 weeks")]
@@ -36,36 +36,6 @@ class PlainDateField(DateField):
             raise ValueError("Enter a date, for example 2027-03-01.") from exc
 
 
-class ArmTeamsField(Field):
-    """Team ids from checkboxes; unknown ids are refused, duplicates ignored."""
-
-    def __init__(self, label: str = "", *, required: bool = False, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.valid_ids: set[int] = set()
-        self.required = required
-        self.unknown = False
-
-    def process_data(self, value: Any) -> None:
-        self.data = list(value) if isinstance(value, list | tuple | set) else []
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        ids: list[int] = []
-        self.unknown = False
-        for raw in valuelist:
-            value = str(raw).strip()
-            if not (value.isdigit() and len(value) < 12):
-                self.unknown = True
-            elif int(value) not in ids:
-                ids.append(int(value))
-        self.data = ids
-
-    def pre_validate(self, form: Any) -> None:
-        if self.unknown or any(i not in self.valid_ids for i in self.data):
-            raise ValidationError("Some of the chosen teams no longer exist. Please choose again.")
-        if self.required and not self.data:
-            raise ValidationError("Choose at least one pilot team.")
-
-
 class PilotForm(FlaskForm):
     name = StringField(
         "Name",
@@ -80,8 +50,8 @@ class PilotForm(FlaskForm):
     )
     starts_on = PlainDateField("Start date", validators=[InputRequired("Enter the start date.")])
     ends_on = PlainDateField("End date", validators=[InputRequired("Enter the end date.")])
-    pilot_teams = ArmTeamsField("Pilot teams", required=True)
-    comparison_teams = ArmTeamsField("Comparison teams")
+    pilot_teams = TeamsField("Pilot teams", required="Choose at least one pilot team.")
+    comparison_teams = TeamsField("Comparison teams", required=None)
     question_set = SelectField("Question set", validate_choice=False)
     baseline_pulses = WholeNumberField(
         "Baseline pulses before the start",

@@ -9,23 +9,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pulse.db import Base, UTCDateTime
+from pulse.db import Base, UTCDateTime, str_enum
 from pulse.org.models import Person, Team
 from pulse.surveys.models import Pulse
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Arm(enum.StrEnum):
@@ -84,7 +73,7 @@ class PilotTeam(Base):
         ForeignKey("pilot.id", ondelete="CASCADE"), primary_key=True
     )
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True, index=True)
-    arm: Mapped[Arm] = mapped_column(_enum(Arm, "pilot_arm"))
+    arm: Mapped[Arm] = mapped_column(str_enum(Arm, "pilot_arm"))
 
     pilot: Mapped[Pilot] = relationship(back_populates="teams")
     team: Mapped[Team] = relationship()
@@ -99,7 +88,7 @@ class PilotPulse(Base):
         ForeignKey("pulse.id", ondelete="CASCADE"), primary_key=True
     )
     pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id", ondelete="CASCADE"), index=True)
-    phase: Mapped[Phase] = mapped_column(_enum(Phase, "pilot_phase"))
+    phase: Mapped[Phase] = mapped_column(str_enum(Phase, "pilot_phase"))
     position: Mapped[int] = mapped_column(Integer)
 
     pilot: Mapped[Pilot] = relationship(back_populates="pulses")

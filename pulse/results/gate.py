@@ -135,6 +135,16 @@ def subtree(tree: Tree, team_id: int) -> frozenset[int]:
     return _subtrees(children, [team_id])[team_id]
 
 
+def ancestors(tree: Tree, team_id: int) -> list[int]:
+    """The team and every team above it, nearest first (stops at a cycle or an unknown team)."""
+    chain: list[int] = []
+    current: int | None = team_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = tree.get(current)
+    return chain
+
+
 def subtrees(tree: Tree, team_ids: Iterable[int]) -> dict[int, frozenset[int]]:
     """The subtree of each of these teams (unknown teams left out), with one pass over the tree."""
     children = _children(tree)

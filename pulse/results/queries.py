@@ -43,6 +43,7 @@ class QuestionInfo:
     reverse: bool
     text: str
     builtin: bool
+    audience_team_id: int | None = None  # asked only in this team's subtree (None: everyone)
 
 
 class TeamSums(Mapping[int, DimensionSums]):
@@ -175,7 +176,14 @@ def load_pulse_tallies(
         pulse.release,
         questions=[
             QuestionInfo(
-                q.id, q.question_key, q.dimension, ScaleKind(q.scale), q.reverse, q.text, q.builtin
+                q.id,
+                q.question_key,
+                q.dimension,
+                ScaleKind(q.scale),
+                q.reverse,
+                q.text,
+                q.builtin,
+                q.audience_team_id,
             )
             for q in pulse.questions
         ],

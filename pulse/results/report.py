@@ -391,7 +391,7 @@ def dashboard(
     questions = [
         question_row(current.tallies, current.gated, q, group)
         for q in current.tallies.questions
-        if q.scale is not ScaleKind.TEXT
+        if q.scale is not ScaleKind.TEXT and _asked_in(tree, q, team_id)
     ]
     return Dashboard(
         group=group,
@@ -404,6 +404,15 @@ def dashboard(
         previous_title=previous.tallies.title if previous else None,
         baseline_title=baseline.tallies.title if baseline else None,
     )
+
+
+def _asked_in(tree: Tree, question: QuestionInfo, team_id: int) -> bool:
+    """Whether anyone in this team's subtree was asked the question: one asked only of another
+    team (a rating of that team's action) has nothing to show here, not even its title."""
+    audience = question.audience_team_id
+    if audience is None:
+        return True
+    return audience in gate.ancestors(tree, team_id) or team_id in gate.ancestors(tree, audience)
 
 
 def _dimensions_asked(tallies: PulseTallies) -> list[str]:

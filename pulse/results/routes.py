@@ -124,22 +124,12 @@ def scoped_pulses(context: Context, scope: Sequence[int]) -> ScopedPulses:
             covering.append(pulse)
             listed.append(pulse)
             continue
-        covered = [bool(audience & set(_ancestors(context.tree, t))) for t in scope]
+        covered = [bool(audience & set(gate.ancestors(context.tree, t))) for t in scope]
         if all(covered):
             covering.append(pulse)
-        if any(covered) or any(set(_ancestors(context.tree, a)) & set(scope) for a in audience):
+        if any(covered) or any(set(gate.ancestors(context.tree, a)) & set(scope) for a in audience):
             listed.append(pulse)
     return ScopedPulses(listed, covering)
-
-
-def _ancestors(tree: dict[int, int | None], team_id: int) -> list[int]:
-    """The team and every team above it."""
-    chain: list[int] = []
-    current: int | None = team_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = tree.get(current)
-    return chain
 
 
 def pick_pulse(pulses: list[Pulse], pulse_id: int | None) -> Pulse | None:

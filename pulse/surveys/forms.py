@@ -96,12 +96,23 @@ class WholeNumberField(IntegerField):
 
 
 class TeamsField(Field):
-    """Team ids from a tree of checkboxes named `teams`; duplicates are ignored."""
+    """Team ids from a tree of checkboxes; unknown ids are refused, duplicates ignored.
 
-    def __init__(self, label: str = "", **kwargs: Any) -> None:
+    `required` is the message when nothing is ticked (None: ticking nothing is fine). The view
+    sets `valid_ids` to the teams that may be chosen.
+    """
+
+    def __init__(
+        self,
+        label: str = "",
+        *,
+        required: str | None = "Choose at least one team to invite.",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(label, **kwargs)
         self.valid_ids: set[int] = set()
         self.unknown = False
+        self.required = required
 
     def process_data(self, value: Any) -> None:
         self.data = list(value) if isinstance(value, list | tuple | set) else []
@@ -122,8 +133,8 @@ class TeamsField(Field):
             raise ValidationError(
                 "Some of the chosen teams no longer exist. Please check the teams again."
             )
-        if not self.data:
-            raise ValidationError("Choose at least one team to invite.")
+        if self.required and not self.data:
+            raise ValidationError(self.required)
 
 
 def choices(pairs: Sequence[tuple[str, str]]) -> list[SelectChoice]:

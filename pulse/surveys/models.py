@@ -15,7 +15,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -25,19 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pulse.db import Base, UTCDateTime
+from pulse.db import Base, UTCDateTime, str_enum
 from pulse.org.models import Person, Team
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class CustomQuestion(Base):
@@ -119,7 +107,7 @@ class Pulse(Base):
     min_group: Mapped[int] = mapped_column(Integer, default=5)
     min_comment_group: Mapped[int] = mapped_column(Integer, default=10)
     release: Mapped[ReleaseMode] = mapped_column(
-        _enum(ReleaseMode, "release_mode"), default=ReleaseMode.AFTER_CLOSE
+        str_enum(ReleaseMode, "release_mode"), default=ReleaseMode.AFTER_CLOSE
     )
 
     teams: Mapped[list[Team]] = relationship(secondary="pulse_team", order_by="Team.path")
@@ -200,7 +188,7 @@ class Invitation(Base):
     nonce: Mapped[str] = mapped_column(String(32))
     answered: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery: Mapped[Delivery] = mapped_column(
-        _enum(Delivery, "delivery"), default=Delivery.PENDING
+        str_enum(Delivery, "delivery"), default=Delivery.PENDING
     )
     delivery_error: Mapped[str | None] = mapped_column(String(300))
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)

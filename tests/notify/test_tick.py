@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -16,8 +15,8 @@ from pulse.notify import tick
 from pulse.org.links import team_token
 from pulse.org.models import Person
 from pulse.surveys import services
-from pulse.surveys.models import Delivery, Invitation, Pulse
-from tests.factories import make_person, make_team
+from pulse.surveys.models import Delivery, Invitation
+from tests.factories import make_team
 from tests.notify.helpers import (
     START,
     answer,
@@ -29,6 +28,7 @@ from tests.notify.helpers import (
     tally,
 )
 from tests.smtp import SmtpSink
+from tests.surveys.conftest import outbox_files, tick_pulse
 
 SECRET = "test-secret-key-not-for-production-use-0123456789"
 
@@ -152,35 +152,10 @@ def test_the_command_with_an_explicit_time(
 # --- Moved from tests/surveys/test_cli.py with the command: real time, outbox files ---------------
 
 
-def _pulse(*, opens_in: timedelta | None = None, people: int = 3) -> Pulse:
-    team = make_team("Acme/Eng")
-    for i in range(people):
-        make_person(team=team, name=f"Engineer {i}")
-    make_person(team=team, name="@SUM(1+1)")
-    now = utcnow()
-    opens = None if opens_in is None else now + opens_in
-    pulse = services.create_pulse(
-        title="Tick pulse",
-        set_ref="builtin:core",
-        teams=[team],
-        now=now - timedelta(minutes=10),
-        actor=None,
-        opens_at=opens,
-        closes_at=None if opens is None else now + timedelta(days=3),
-    )
-    db.session.commit()
-    return pulse
-
-
-def _outbox(app: Flask) -> list[Path]:
-    folder = Path(app.config["MAIL_OUTBOX_DIR"])
-    return sorted(folder.glob("*.eml")) if folder.exists() else []
-
-
 def test_tick_opens_due_pulses_sends_invitations_and_is_idempotent(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
-    due = _pulse(opens_in=-timedelta(minutes=1))
+    due = tick_pulse(opens_in=-timedelta(minutes=1))
     later = services.create_pulse(
         title="Later",
         set_ref="builtin:core",
@@ -195,7 +170,7 @@ def test_tick_opens_due_pulses_sends_invitations_and_is_idempotent(
     result = runner.invoke(args=["pulse", "tick"])
     assert result.exit_code == 0, result.output
     assert f"Opened pulse {due.id} (Tick pulse): 4 invitations emailed." in result.output
-    assert len(_outbox(app)) == 4
+    assert len(outbox_files(app)) == 4
     db.session.rollback()
     assert due.is_frozen and not later.is_frozen
     deliveries = db.session.scalars(select(Invitation.delivery)).all()
@@ -204,11 +179,11 @@ def test_tick_opens_due_pulses_sends_invitations_and_is_idempotent(
     again = runner.invoke(args=["pulse", "tick"])
     assert again.exit_code == 0, again.output
     assert "No pulses due to open." in again.output
-    assert len(_outbox(app)) == 4
+    assert len(outbox_files(app)) == 4
 
 
 def test_tick_reports_failed_invitations(app: Flask, runner: FlaskCliRunner) -> None:
-    _pulse(opens_in=-timedelta(minutes=1))
+    tick_pulse(opens_in=-timedelta(minutes=1))
     app.config["BASE_URL"] = None  # no address to build links with: every email fails
     result = runner.invoke(args=["pulse", "tick"])
     assert result.exit_code == 0, result.output

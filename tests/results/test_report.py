@@ -102,3 +102,25 @@ def test_heatmap_rows_follow_the_order_given_and_sort_hidden_last() -> None:
     ranked = report.sort_rows(heat.rows, "trust", descending=True)
     assert [r.name for r in ranked][-2:] == ["Platform", "Data"]
     assert all(c.score.mean is None for r in ranked[-2:] for c in r.cells)
+
+
+def test_a_question_asked_only_of_one_team_appears_only_where_it_was_asked() -> None:
+    rating = QuestionInfo(
+        12, "action.rating", "action_rating", ScaleKind.AGREE5, False, "Q&A", True, 4
+    )
+    current = tallies({4: [70.0] * 6, 5: [60.0] * 6, 3: [50.0] * 6})
+    current.questions = [Q, rating]
+    current.values[rating.id] = {4: {4: 6}}
+    view = report.view(TREE, current, hr_groups())
+
+    def asked(team: int) -> list[str]:
+        return [
+            row.question.text
+            for row in report.dashboard(TREE, NAMES, hr_groups(), team, [view]).questions
+        ]
+
+    assert asked(4) == ["Trust", "Q&A"]  # Platform, where it was asked
+    assert asked(2) == ["Trust", "Q&A"]  # Eng holds Platform
+    assert asked(1) == ["Trust", "Q&A"]  # the organisation too
+    assert asked(3) == ["Trust"]  # Ops was never asked: not even the title shows
+    assert asked(5) == ["Trust"]

@@ -22,6 +22,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, select
 
+from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.org.models import Person, Role
 from pulse.surveys import services
@@ -31,6 +32,7 @@ from pulse.surveys.models import (
     Answer,
     DimensionTally,
     Invitation,
+    Pulse,
     PulseQuestion,
     Response,
     ResponseTally,
@@ -38,7 +40,7 @@ from pulse.surveys.models import (
 )
 from pulse.surveys.scoring import ScoredItem, dimension_scores, is_at_risk
 from tests.conftest import build_app
-from tests.factories import NOW, make_team
+from tests.factories import NOW, make_person, make_team
 from tests.smtp import SmtpSink
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -296,3 +298,31 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.stop()
+
+
+def tick_pulse(*, opens_in: timedelta | None = None, people: int = 3) -> Pulse:
+    """A "Tick pulse" for Acme/Eng (three engineers and a formula-like name), opening
+    `opens_in` from now for three days, or a draft."""
+    team = make_team("Acme/Eng")
+    for i in range(people):
+        make_person(team=team, name=f"Engineer {i}")
+    make_person(team=team, name="@SUM(1+1)")
+    now = utcnow()
+    opens = None if opens_in is None else now + opens_in
+    pulse = services.create_pulse(
+        title="Tick pulse",
+        set_ref="builtin:core",
+        teams=[team],
+        now=now - timedelta(minutes=10),
+        actor=None,
+        opens_at=opens,
+        closes_at=None if opens is None else now + timedelta(days=3),
+    )
+    db.session.commit()
+    return pulse
+
+
+def outbox_files(app: Flask) -> list[Path]:
+    """The .eml files written to the outbox so far, oldest name first."""
+    folder = Path(app.config["MAIL_OUTBOX_DIR"])
+    return sorted(folder.glob("*.eml")) if folder.exists() else []

@@ -16,37 +16,11 @@ from pulse.audit.models import AuditEvent
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.surveys import services
-from pulse.surveys.models import Pulse
-from tests.factories import make_person, make_team
-
-
-def _pulse(*, opens_in: timedelta | None = None, people: int = 3) -> Pulse:
-    team = make_team("Acme/Eng")
-    for i in range(people):
-        make_person(team=team, name=f"Engineer {i}")
-    make_person(team=team, name="@SUM(1+1)")
-    now = utcnow()
-    opens = None if opens_in is None else now + opens_in
-    pulse = services.create_pulse(
-        title="Tick pulse",
-        set_ref="builtin:core",
-        teams=[team],
-        now=now - timedelta(minutes=10),
-        actor=None,
-        opens_at=opens,
-        closes_at=None if opens is None else now + timedelta(days=3),
-    )
-    db.session.commit()
-    return pulse
-
-
-def _outbox(app: Flask) -> list[Path]:
-    folder = Path(app.config["MAIL_OUTBOX_DIR"])
-    return sorted(folder.glob("*.eml")) if folder.exists() else []
+from tests.surveys.conftest import tick_pulse
 
 
 def test_links_prints_csv_for_an_open_pulse(app: Flask, runner: FlaskCliRunner) -> None:
-    pulse = _pulse(opens_in=-timedelta(minutes=1))
+    pulse = tick_pulse(opens_in=-timedelta(minutes=1))
     services.open_pulse(pulse, now=utcnow(), secret_key=app.config["SECRET_KEY"], actor=None)
     db.session.commit()
     result = runner.invoke(args=["pulse", "links", str(pulse.id)])
@@ -63,7 +37,7 @@ def test_links_prints_csv_for_an_open_pulse(app: Flask, runner: FlaskCliRunner) 
 
 
 def test_links_to_a_private_file(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
-    pulse = _pulse(opens_in=-timedelta(minutes=1))
+    pulse = tick_pulse(opens_in=-timedelta(minutes=1))
     services.open_pulse(pulse, now=utcnow(), secret_key=app.config["SECRET_KEY"], actor=None)
     db.session.commit()
     output = tmp_path / "links.csv"
@@ -79,7 +53,7 @@ def test_links_to_a_private_file(app: Flask, runner: FlaskCliRunner, tmp_path: P
 def test_links_refuses_unknown_and_unopened_pulses(runner: FlaskCliRunner) -> None:
     missing = runner.invoke(args=["pulse", "links", "999"])
     assert missing.exit_code == 1 and "There is no pulse 999." in missing.output
-    draft = _pulse()
+    draft = tick_pulse()
     refused = runner.invoke(args=["pulse", "links", str(draft.id)])
     assert refused.exit_code == 1
     assert "only be exported while the pulse is open" in refused.output
