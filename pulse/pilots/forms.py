@@ -14,8 +14,14 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from pulse.pilots.models import Phase
 from pulse.pilots.services import MAX_BASELINES, MAX_OPEN_DAYS
-from pulse.surveys.forms import MAX_K, LocalDateTimeField, TeamsField, WholeNumberField, choices
-from pulse.surveys.services import DEFAULT_K, DEFAULT_K_COMMENTS, MIN_K
+from pulse.surveys.forms import (
+    LocalDateTimeField,
+    TeamsField,
+    WholeNumberField,
+    choices,
+    min_comment_group_field,
+    min_group_field,
+)
 
 CADENCE_CHOICES = [("1", "Every week"), ("2", "Every 2 weeks"), ("4", "Every 4 weeks")]
 PHASE_CHOICES = [
@@ -82,22 +88,8 @@ class PilotForm(FlaskForm):
             Length(max=60, message="Enter a time zone, for example Europe/Berlin."),
         ],
     )
-    min_group = WholeNumberField(
-        "Minimum group for numbers (k)",
-        default=DEFAULT_K,
-        validators=[
-            InputRequired("Enter the minimum group size."),
-            NumberRange(MIN_K, MAX_K, f"Choose a number from {MIN_K} to {MAX_K}."),
-        ],
-    )
-    min_comment_group = WholeNumberField(
-        "Minimum group for comments (k_c)",
-        default=DEFAULT_K_COMMENTS,
-        validators=[
-            InputRequired("Enter the minimum group size for comments."),
-            NumberRange(MIN_K, MAX_K, f"Choose a number from {MIN_K} to {MAX_K}."),
-        ],
-    )
+    min_group = min_group_field()
+    min_comment_group = min_comment_group_field()
 
     def validate_question_set(self, field: Field) -> None:
         if field.data not in {choice.value for choice in field.choices or []}:

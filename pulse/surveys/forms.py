@@ -137,6 +137,30 @@ class TeamsField(Field):
             raise ValidationError(self.required)
 
 
+def min_group_field() -> WholeNumberField:
+    """The k field of a pulse (or of a pilot's pulses), with its limits."""
+    return WholeNumberField(
+        "Minimum group for numbers (k)",
+        default=DEFAULT_K,
+        validators=[
+            InputRequired("Enter the minimum group size."),
+            NumberRange(MIN_K, MAX_K, f"Choose a number from {MIN_K} to {MAX_K}."),
+        ],
+    )
+
+
+def min_comment_group_field() -> WholeNumberField:
+    """The k_c field (comments), with its limits (services.check_thresholds wants k_c >= k)."""
+    return WholeNumberField(
+        "Minimum group for comments (k_c)",
+        default=DEFAULT_K_COMMENTS,
+        validators=[
+            InputRequired("Enter the minimum group size for comments."),
+            NumberRange(MIN_K, MAX_K, f"Choose a number from {MIN_K} to {MAX_K}."),
+        ],
+    )
+
+
 def choices(pairs: Sequence[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
@@ -298,22 +322,8 @@ class PulseForm(FlaskForm):
     )
     question_set = SelectField("Question set", validate_choice=False)
     teams = TeamsField("Who is invited")
-    min_group = WholeNumberField(
-        "Minimum group for numbers (k)",
-        default=DEFAULT_K,
-        validators=[
-            InputRequired("Enter the minimum group size."),
-            NumberRange(MIN_K, MAX_K, f"Choose a number from {MIN_K} to {MAX_K}."),
-        ],
-    )
-    min_comment_group = WholeNumberField(
-        "Minimum group for comments (k_c)",
-        default=DEFAULT_K_COMMENTS,
-        validators=[
-            InputRequired("Enter the minimum group size for comments."),
-            NumberRange(MIN_K, MAX_K, f"Choose a number from {MIN_K} to {MAX_K}."),
-        ],
-    )
+    min_group = min_group_field()
+    min_comment_group = min_comment_group_field()
     release = RadioField(
         "Team results appear",
         choices=_release_choices(),

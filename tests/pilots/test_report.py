@@ -21,15 +21,13 @@ from pulse.org.models import Team
 from pulse.pilots import analysis, charts, report
 from pulse.pilots.models import Arm, Phase, Pilot, PilotPulse, PilotTeam
 from pulse.results.models import OutcomeMetric
-from pulse.surveys.library import QUESTIONS
 from pulse.surveys.models import (
     DimensionTally,
     Pulse,
-    PulseQuestion,
-    ReleaseMode,
     ResponseTally,
 )
 from tests.factories import make_person, make_team
+from tests.results import test_heatmap_routes as heatmap_tests
 
 KEYS = ["burnout.drained", "burnout.fatigue", "trust.rely_on_management", "enps.recommend"]
 TINY_BURNOUT = 97.0
@@ -45,32 +43,7 @@ class World:
 
 
 def make_pulse(title: str, opens: datetime, days: int = 7) -> Pulse:
-    pulse = Pulse(
-        title=title,
-        set_name="Four-day week pilot",
-        created_at=opens,
-        opens_at=opens,
-        closes_at=opens + timedelta(days=days),
-        frozen_at=opens,
-        min_group=5,
-        min_comment_group=10,
-        release=ReleaseMode.AFTER_CLOSE,
-        questions=[
-            PulseQuestion(
-                position=i,
-                question_key=key,
-                builtin=True,
-                dimension=QUESTIONS[key].dimension,
-                scale=QUESTIONS[key].scale.value,
-                text=QUESTIONS[key].text,
-                reverse=QUESTIONS[key].reverse,
-            )
-            for i, key in enumerate(KEYS, start=1)
-        ],
-    )
-    db.session.add(pulse)
-    db.session.flush()
-    return pulse
+    return heatmap_tests.make_pulse(title, opens, days, KEYS, "Four-day week pilot")
 
 
 def tally(pulse: Pulse, team: Team, scores: dict[str, list[float]]) -> None:

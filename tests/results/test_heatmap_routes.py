@@ -58,10 +58,13 @@ class World:
     summer: Pulse
 
 
-def make_pulse(title: str, opens: datetime, days: int = 7) -> Pulse:
+def make_pulse(
+    title: str, opens: datetime, days: int = 7, keys: list[str] = KEYS, set_name: str = "Core pulse"
+) -> Pulse:
+    """A closed (frozen) pulse asking `keys`, written directly: tallies are added by the test."""
     pulse = Pulse(
         title=title,
-        set_name="Core pulse",
+        set_name=set_name,
         created_at=opens,
         opens_at=opens,
         closes_at=opens + timedelta(days=days),
@@ -79,7 +82,7 @@ def make_pulse(title: str, opens: datetime, days: int = 7) -> Pulse:
                 text=QUESTIONS[key].text,
                 reverse=QUESTIONS[key].reverse,
             )
-            for i, key in enumerate(KEYS, start=1)
+            for i, key in enumerate(keys, start=1)
         ],
     )
     db.session.add(pulse)
