@@ -7,11 +7,6 @@ session, and the file is checked again against the directory as it is when HR ap
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
-import time
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, session, url_for
@@ -19,6 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from pulse.auth.permissions import require_role
+from pulse.core.uploads import UploadStore
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.org import services
@@ -28,8 +24,7 @@ from pulse.org.models import Role
 from pulse.org.routes import bp
 
 _SESSION_KEY = "directory_import"
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
-_KEEP_UPLOADS_SECONDS = 24 * 3600  # an upload nobody applied holds personal data: drop it
+_uploads = UploadStore("")
 LIST_LIMIT = 100
 STALE_MESSAGE = (
     "That import is no longer available: it was applied, replaced by a newer upload, or it "
@@ -125,49 +120,21 @@ def _preview(plan: ImportPlan) -> dict[str, Any]:
 # --- Stored uploads ----------------------------------------------------------------------------
 
 
-def _uploads_folder() -> Path:
-    return Path(current_app.instance_path) / "imports"
-
-
 def _store_upload(data: bytes) -> str:
-    """Keep the bytes under a random token (readable by this user only); return the token."""
-    folder = _uploads_folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _remove_old_uploads(folder)
+    """Keep the bytes until HR applies them (this session's previous upload is dropped)."""
     previous = session.get(_SESSION_KEY)
-    if isinstance(previous, dict):
-        _discard_upload(str(previous.get("token", "")))
-    token = secrets.token_urlsafe(24)
-    fd = os.open(folder / f"{token}.csv", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    return token
+    replacing = str(previous.get("token", "")) if isinstance(previous, dict) else None
+    return _uploads.store(data, replacing=replacing)
 
 
 def _pending_upload(token: str) -> tuple[bytes, bool] | None:
     """The stored file and options for `token`, if this session uploaded it and it still exists."""
     pending = session.get(_SESSION_KEY)
-    if not _TOKEN.fullmatch(token) or not isinstance(pending, dict):
+    if not isinstance(pending, dict) or pending.get("token") != token:
         return None
-    if pending.get("token") != token:
-        return None
-    try:
-        data = (_uploads_folder() / f"{token}.csv").read_bytes()
-    except OSError:
-        return None
-    return data, bool(pending.get("deactivate_missing"))
+    data = _uploads.read(token)
+    return None if data is None else (data, bool(pending.get("deactivate_missing")))
 
 
 def _discard_upload(token: str) -> None:
-    if _TOKEN.fullmatch(token):
-        (_uploads_folder() / f"{token}.csv").unlink(missing_ok=True)
-
-
-def _remove_old_uploads(folder: Path) -> None:
-    cutoff = time.time() - _KEEP_UPLOADS_SECONDS
-    for path in folder.glob("*.csv"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            continue  # another request removed it first
+    _uploads.discard(token)

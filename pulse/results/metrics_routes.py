@@ -7,14 +7,9 @@ session, and the file is checked again against the database when HR applies it.
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -25,6 +20,7 @@ from wtforms import SubmitField
 
 from pulse.auth.permissions import require_role
 from pulse.core.pagination import clamped_page, plural
+from pulse.core.uploads import UploadStore
 from pulse.db import utcnow
 from pulse.extensions import db
 from pulse.org.importer import ERROR_LIMIT, Capped, LineError, capped
@@ -36,8 +32,7 @@ from pulse.results.models import OutcomeMetric
 from pulse.results.routes import bp
 
 _SESSION_KEY = "metrics_import"
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
-_KEEP_UPLOADS_SECONDS = 24 * 3600
+_uploads = UploadStore("metrics-")
 LIST_LIMIT = 100
 PER_PAGE = 50
 STALE_MESSAGE = (
@@ -187,40 +182,16 @@ def _upload_page(form: MetricsUploadForm, errors: Capped[LineError] | None) -> s
 # --- Stored uploads -----------------------------------------------------------------------------
 
 
-def _folder() -> Path:
-    return Path(current_app.instance_path) / "imports"
-
-
 def _store(data: bytes) -> str:
-    folder = _folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    cutoff = time.time() - _KEEP_UPLOADS_SECONDS
-    for old in folder.glob("metrics-*.csv"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            continue  # another request removed it first
+    """Keep the bytes until HR applies them (this session's previous upload is dropped)."""
     previous = session.get(_SESSION_KEY)
-    if isinstance(previous, str):
-        _discard(previous)
-    token = secrets.token_urlsafe(24)
-    fd = os.open(folder / f"metrics-{token}.csv", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    return token
+    return _uploads.store(data, replacing=previous if isinstance(previous, str) else None)
 
 
 def _pending(token: str) -> bytes | None:
     """The stored file for `token`, if this session uploaded it and it still exists."""
-    if not _TOKEN.fullmatch(token) or session.get(_SESSION_KEY) != token:
-        return None
-    try:
-        return (_folder() / f"metrics-{token}.csv").read_bytes()
-    except OSError:
-        return None
+    return _uploads.read(token) if session.get(_SESSION_KEY) == token else None
 
 
 def _discard(token: str) -> None:
-    if _TOKEN.fullmatch(token):
-        (_folder() / f"metrics-{token}.csv").unlink(missing_ok=True)
+    _uploads.discard(token)
